@@ -1,0 +1,144 @@
+/*
+ * hidp.h - the one public header of libhidp, a CNN inference engine for Linux edge boards.
+ *
+ * Lifecycle (as in XNNPACK): create a context, load a model, set input shapes and prepare
+ * (shape inference, constant folding, memory plan), then set inputs, run, read outputs as often
+ * as you like. Functions return 0 on success or a negative HIDP_E* code; the context keeps a
+ * message that says what failed and where (hidp_context_last_error). The library never prints
+ * to stdout and never exits the process.
+ */
+#ifndef HIDP_H
+#define HIDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HIDP_VERSION_MAJOR 0
+#define HIDP_VERSION_MINOR 1
+#define HIDP_VERSION_PATCH 0
+
+/* Largest tensor rank hidp handles. */
+#define HIDP_MAX_DIMS 8
+
+/* Error codes: every failing call returns one of these (all negative). */
+enum hidp_error {
+    HIDP_OK = 0,
+    HIDP_EINVAL = -1,      /* a bad argument from the caller */
+    HIDP_ENOMEM = -2,      /* out of memory */
+    HIDP_EIO = -3,         /* a file could not be opened, read or written */
+    HIDP_EFORMAT = -4,     /* a file is malformed (truncated, corrupted, not what it claims) */
+    HIDP_EUNSUPPORTED = -5, /* a valid model uses something hidp does not implement */
+    HIDP_ESHAPE = -6,      /* tensor shapes or types do not fit together */
+    HIDP_ESTATE = -7,      /* calls made in the wrong order (e.g. run before prepare) */
+    HIDP_ESYSTEM = -8      /* the OS refused (threads, affinity) */
+};
+
+/* A short English description of an error code; never NULL. */
+const char *hidp_strerror(int code);
+
+/* Version string, e.g. "0.1.0". */
+const char *hidp_version(void);
+
+/* ---- Context: owns the worker threads, the log callback and the last error message. ---- */
+
+typedef struct hidp_context hidp_context;
+
+enum hidp_log_level { HIDP_LOG_ERROR = 0, HIDP_LOG_WARN = 1, HIDP_LOG_INFO = 2, HIDP_LOG_DEBUG = 3 };
+typedef void (*hidp_log_fn)(void *user, int level, const char *message);
+
+/* Creates a context. flags must be 0. The caller owns *out and frees it with
+ * hidp_context_destroy. */
+int hidp_context_create(hidp_context **out, uint32_t flags);
+void hidp_context_destroy(hidp_context *ctx);
+
+/* The message of the last failed call made with this context ("" if none). Valid until the next
+ * call that uses the context. */
+const char *hidp_context_last_error(const hidp_context *ctx);
+
+/* Routes the library's log messages to fn (NULL: drop them, the default). */
+void hidp_context_set_log(hidp_context *ctx, hidp_log_fn fn, void *user, int max_level);
+
+/* Number of worker threads that split each layer (default 1). Takes effect at the next
+ * hidp_model_prepare. */
+int hidp_context_set_threads(hidp_context *ctx, int threads);
+
+/* ---- Model ---- */
+
+typedef struct hidp_model hidp_model;
+
+/* Shape of a tensor; a negative dim is dynamic (bound by the input given to prepare). */
+typedef struct hidp_tensor_info {
+    const char *name;
+    int32_t ndim;
+    int64_t dims[HIDP_MAX_DIMS];
+} hidp_tensor_info;
+
+/* Loads an ONNX model from a file or from memory (the buffer is not kept). The model refers to
+ * ctx, which must outlive it. The caller owns *out (hidp_model_destroy). Load fails with
+ * HIDP_EUNSUPPORTED and a message naming every unsupported op and its node. */
+int hidp_model_load(hidp_context *ctx, const char *path, hidp_model **out);
+int hidp_model_load_memory(hidp_context *ctx, const void *data, size_t size, hidp_model **out);
+void hidp_model_destroy(hidp_model *model);
+
+int hidp_model_num_inputs(const hidp_model *model);
+int hidp_model_num_outputs(const hidp_model *model);
+/* Declared shapes before prepare, bound shapes after. Strings stay owned by the model. */
+int hidp_model_input_info(const hidp_model *model, int index, hidp_tensor_info *info);
+int hidp_model_output_info(const hidp_model *model, int index, hidp_tensor_info *info);
+
+/* Binds the shape of input `index` (dynamic dims take the given values; fixed dims must match). */
+int hidp_model_set_input_shape(hidp_model *model, int index, const int64_t *dims, int32_t ndim);
+
+/* Infers every shape, folds constants and plans memory. Inputs whose shape was not set use their
+ * declared shape with dynamic dims as 1. Allocates everything the forward path needs. */
+int hidp_model_prepare(hidp_model *model);
+
+/* Copies count floats of input `index` into the model (count must equal the bound shape's). */
+int hidp_model_set_input(hidp_model *model, int index, const float *data, size_t count);
+
+/* Runs the forward pass. Allocates nothing. */
+int hidp_model_run(hidp_model *model);
+
+/* Points *data at output `index` (owned by the model, valid until the next run or prepare) and
+ * sets *count to its element count. */
+int hidp_model_output(const hidp_model *model, int index, const float **data, size_t *count);
+
+/* Per-layer description after prepare, for tools (hidp info). */
+typedef struct hidp_layer_info {
+    const char *name;       /* node name */
+    const char *op_type;    /* ONNX op type */
+    const char *fused;      /* fused activation ("" if none) */
+    int32_t ndim;           /* output shape */
+    int64_t dims[HIDP_MAX_DIMS];
+    double mflops;          /* multiply-adds count twice */
+    int64_t params;         /* weight elements */
+    char detail[96];        /* e.g. "k3x3 s2 p1 g1" */
+} hidp_layer_info;
+int hidp_model_num_layers(const hidp_model *model);
+int hidp_model_layer_info(const hidp_model *model, int index, hidp_layer_info *info);
+
+/* ---- NumPy .npy files (float32, little-endian, C order) ---- */
+
+typedef struct hidp_array {
+    int32_t ndim;
+    int64_t dims[HIDP_MAX_DIMS];
+    float *data;          /* owned by the array: hidp_array_free */
+} hidp_array;
+
+/* Reads a .npy file; anything but little-endian float32 in C order is refused with HIDP_EFORMAT.
+ * ctx may be NULL (no message kept). The caller frees out with hidp_array_free. */
+int hidp_npy_load(hidp_context *ctx, const char *path, hidp_array *out);
+/* Writes a .npy file atomically (a temporary file renamed into place), so a failure leaves no
+ * partial output. */
+int hidp_npy_save(hidp_context *ctx, const char *path, const float *data, const int64_t *dims,
+                  int32_t ndim);
+void hidp_array_free(hidp_array *a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HIDP_H */

@@ -1,0 +1,3 @@
+/* STUB: not written yet */
+#include "op.h"
+const hidp__op_def hidp__op_conv = {"Conv", 0, NULL, NULL, NULL, NULL, NULL, NULL};
