@@ -1,1 +1,291 @@
-/* STUB: not written yet */
+/*
+ * exec.c - the worker pool, the per-node slice plan and the barrier.
+ *
+ * Slices are decided once at create time: each node's output channels are cut into one
+ * contiguous range per worker (rounded to 16 channels when there are plenty, so a worker's GEMM
+ * panel stays whole), or its rows when there are too few channels, or the node runs on worker 0
+ * alone when it is too small to be worth splitting. The run loop is then just "my slice, barrier"
+ * per node, the same on every worker (ggml's ith/nth, with the split precomputed).
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "exec.h"
+#include "../sched/split.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CPU_RELAX() _mm_pause()
+#elif defined(__aarch64__) || defined(__arm__)
+#define CPU_RELAX() __asm__ __volatile__("yield")
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
+/* Pause-spins before yielding at a barrier or while lingering: some tens of microseconds, longer
+ * than most layers' imbalance, short enough not to starve a thread that shares the core (the
+ * scheduler may put a new worker on its caller's CPU until it balances the load). */
+#define SPIN_LIMIT 1000
+
+/* After a run, workers watch for the next one this long before sleeping: waking a sleeping
+ * thread costs about a millisecond on a VM whose idle vCPU was halted (50 us on bare metal),
+ * and back-to-back runs (streams, benchmarks) are the common case. An idle model sleeps. */
+#define LINGER_NS 1000000L
+
+typedef struct worker {
+    struct hidp__exec *e;
+    int index;
+    pthread_t tid;
+} worker;
+
+struct hidp__exec {
+    const hidp__graph *g;
+    int threads, reference;
+    hidp__slice *slices;   /* [node * threads + worker] */
+    char *barrier_after;   /* [node]: workers meet after this node */
+    float **scratch;       /* [worker] */
+    worker *workers;       /* [1, threads) are pthreads */
+    int started;           /* pthreads running */
+
+    atomic_int count;      /* barrier: workers yet to arrive */
+    atomic_int sense;      /* barrier: flips when the last one arrives */
+    int sense0;            /* worker 0's local sense (the others keep theirs on their stack) */
+
+    pthread_mutex_t mu;    /* parking between runs */
+    pthread_cond_t cv;
+    atomic_ullong gen;     /* incremented by each run (written under mu) */
+    atomic_int quit;       /* written under mu */
+    int any_split;         /* some node gives work to a worker other than 0 */
+};
+
+static void barrier(hidp__exec *e, int *local)
+{
+    int s = !*local;
+    *local = s;
+    if (atomic_fetch_sub_explicit(&e->count, 1, memory_order_acq_rel) == 1) {
+        atomic_store_explicit(&e->count, e->threads, memory_order_relaxed);
+        atomic_store_explicit(&e->sense, s, memory_order_release);
+        return;
+    }
+    for (int spins = 0; atomic_load_explicit(&e->sense, memory_order_acquire) != s; spins++) {
+        if (spins < SPIN_LIMIT)
+            CPU_RELAX();
+        else
+            sched_yield();
+    }
+}
+
+static int slice_empty(hidp__slice s)
+{
+    return s.c0 >= s.c1 || s.h0 >= s.h1;
+}
+
+static void run_nodes(hidp__exec *e, int w, int *sense)
+{
+    const hidp__graph *g = e->g;
+    float *scratch = e->scratch[w];
+    for (int i = 0; i < g->n_nodes; i++) {
+        const hidp__node *n = &g->nodes[i];
+        hidp__slice s = e->slices[(size_t)i * (size_t)e->threads + (size_t)w];
+        if (!slice_empty(s)) {
+            (e->reference ? n->op->run_ref : n->op->run)(g, n, s, scratch);
+            if (n->act.kind != HIDP__ACT_NONE && !(n->op->flags & HIDP__OP_FUSES_ACT))
+                hidp__act_apply_slice(g, n, s);
+        }
+        if (e->barrier_after[i])
+            barrier(e, sense);
+    }
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Whether a new run (or quit) shows up within LINGER_NS. */
+static int linger(hidp__exec *e, unsigned long long seen)
+{
+    int64_t until = now_ns() + LINGER_NS;
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(&e->gen, memory_order_acquire) != seen ||
+            atomic_load_explicit(&e->quit, memory_order_acquire))
+            return 1;
+        if (i < SPIN_LIMIT)
+            CPU_RELAX();
+        else
+            sched_yield();
+        if (i % 64 == 0 && now_ns() > until)
+            return 0;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker *wk = arg;
+    hidp__exec *e = wk->e;
+    unsigned long long seen = 0;
+    int sense = 0;
+    for (;;) {
+        if (!linger(e, seen)) {
+            pthread_mutex_lock(&e->mu);
+            while (atomic_load(&e->gen) == seen && !atomic_load(&e->quit))
+                pthread_cond_wait(&e->cv, &e->mu);
+            pthread_mutex_unlock(&e->mu);
+        }
+        if (atomic_load(&e->quit))
+            break;
+        seen = atomic_load(&e->gen);
+        run_nodes(e, wk->index, &sense);
+    }
+    return NULL;
+}
+
+/* Decides how node i is shared among the workers. */
+static void plan_node(hidp__exec *e, int i)
+{
+    const hidp__node *n = &e->g->nodes[i];
+    int t = e->threads;
+    hidp__slice all = hidp__slice_all(e->g, n), *row = &e->slices[(size_t)i * (size_t)t];
+    for (int w = 0; w < t; w++)
+        row[w] = (hidp__slice){0, 0, 0, 0};
+    const hidp__value *y = hidp__out(e->g, n, 0);
+    double work = n->flops;
+    if (y && (double)hidp__shape_count(&y->shape) > work)
+        work = (double)hidp__shape_count(&y->shape);
+    int64_t c = all.c1 - all.c0, h = all.h1 - all.h0;
+    if (t == 1 || work < HIDP__EXEC_MIN_SPLIT || (c < t && h < t)) {
+        row[0] = all;
+        return;
+    }
+    int by_rows = c < 2 * t && h >= t;
+    int64_t align = !by_rows && c >= 32 * (int64_t)t ? 16 : 1;
+    for (int w = 0; w < t; w++) {
+        int64_t lo, hi;
+        hidp__split_even(by_rows ? h : c, t, align, w, &lo, &hi);
+        row[w] = all;
+        if (by_rows) {
+            row[w].h0 = all.h0 + lo;
+            row[w].h1 = all.h0 + hi;
+        } else {
+            row[w].c0 = all.c0 + lo;
+            row[w].c1 = all.c0 + hi;
+        }
+    }
+}
+
+/* Only worker 0 works on node i. */
+static int solo(const hidp__exec *e, int i)
+{
+    for (int w = 1; w < e->threads; w++)
+        if (!slice_empty(e->slices[(size_t)i * (size_t)e->threads + (size_t)w]))
+            return 0;
+    return 1;
+}
+
+int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
+                      size_t scratch_floats, int reference, hidp__err *err)
+{
+    *out = NULL;
+    if (reference || threads < 1)
+        threads = 1;
+    hidp__exec *e = calloc(1, sizeof *e);
+    if (!e)
+        return hidp__fail(err, HIDP_ENOMEM, "out of memory creating the executor");
+    e->g = g;
+    e->threads = threads;
+    e->reference = reference;
+    atomic_init(&e->count, threads);
+    atomic_init(&e->sense, 0);
+    atomic_init(&e->gen, 0);
+    atomic_init(&e->quit, 0);
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->cv, NULL);
+    size_t nn = (size_t)(g->n_nodes > 0 ? g->n_nodes : 1);
+    e->slices = calloc(nn * (size_t)threads, sizeof *e->slices);
+    e->barrier_after = calloc(nn, 1);
+    e->scratch = calloc((size_t)threads, sizeof *e->scratch);
+    e->workers = calloc((size_t)threads, sizeof *e->workers);
+    if (!e->slices || !e->barrier_after || !e->scratch || !e->workers)
+        goto nomem;
+    size_t bytes = ((scratch_floats ? scratch_floats : 1) * sizeof(float) + 63) / 64 * 64;
+    for (int w = 0; w < threads; w++)
+        if (!(e->scratch[w] = aligned_alloc(64, bytes)))
+            goto nomem;
+    for (int i = 0; i < g->n_nodes; i++)
+        plan_node(e, i);
+    /* Workers meet after a node unless it and the next both run on worker 0 alone (then worker 0
+     * is the only one touching their data). The last node always ends with a meeting, so a run
+     * returns only when every worker is done. */
+    for (int i = 0; i < g->n_nodes; i++)
+        e->any_split |= !solo(e, i);
+    for (int i = 0; i < g->n_nodes; i++)
+        e->barrier_after[i] = e->any_split && (i == g->n_nodes - 1 || !solo(e, i) ||
+                                               !solo(e, i + 1));
+    for (int w = 0; w < threads; w++) {
+        e->workers[w].e = e;
+        e->workers[w].index = w;
+    }
+    for (int w = 1; w < threads; w++) {
+        if (pthread_create(&e->workers[w].tid, NULL, worker_main, &e->workers[w]) != 0) {
+            hidp__exec_destroy(e);
+            return hidp__fail(err, HIDP_ESYSTEM, "cannot start worker thread %d of %d", w,
+                              threads);
+        }
+        e->started = w;
+    }
+    *out = e;
+    return 0;
+nomem:
+    hidp__exec_destroy(e);
+    return hidp__fail(err, HIDP_ENOMEM, "out of memory creating the executor");
+}
+
+void hidp__exec_run(hidp__exec *e)
+{
+    /* When no node is split (a tiny model), the other workers are not even woken. */
+    if (e->any_split) {
+        pthread_mutex_lock(&e->mu);
+        atomic_fetch_add(&e->gen, 1);
+        pthread_cond_broadcast(&e->cv);
+        pthread_mutex_unlock(&e->mu);
+    }
+    run_nodes(e, 0, &e->sense0);
+}
+
+void hidp__exec_destroy(hidp__exec *e)
+{
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->mu);
+    atomic_store(&e->quit, 1);
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+    for (int w = 1; w <= e->started; w++)
+        pthread_join(e->workers[w].tid, NULL);
+    for (int w = 0; e->scratch && w < e->threads; w++)
+        free(e->scratch[w]);
+    pthread_mutex_destroy(&e->mu);
+    pthread_cond_destroy(&e->cv);
+    free(e->scratch);
+    free(e->workers);
+    free(e->slices);
+    free(e->barrier_after);
+    free(e);
+}
+
+int hidp__exec_threads(const hidp__exec *e)
+{
+    return e->threads;
+}
+
+hidp__slice hidp__exec_slice(const hidp__exec *e, int node, int w)
+{
+    return e->slices[(size_t)node * (size_t)e->threads + (size_t)w];
+}

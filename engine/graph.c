@@ -50,7 +50,7 @@ void hidp__graph_free(hidp__graph *g)
         node_free(&g->nodes[i]);
     for (int i = 0; i < g->n_vals; i++) {
         free(g->vals[i].name);
-        if (g->vals[i].flags & HIDP__VAL_CONST)
+        if ((g->vals[i].flags & (HIDP__VAL_CONST | HIDP__VAL_BORROWED)) == HIDP__VAL_CONST)
             free(g->vals[i].data);
     }
     free(g->nodes);
@@ -153,13 +153,88 @@ int hidp__graph_add_node(hidp__graph *g, const char *name, const char *op_type,
 void hidp__graph_set_const(hidp__graph *g, int v, int dtype, const hidp__shape *shape, void *data)
 {
     hidp__value *val = &g->vals[v];
-    if (val->flags & HIDP__VAL_CONST)
+    if ((val->flags & (HIDP__VAL_CONST | HIDP__VAL_BORROWED)) == HIDP__VAL_CONST)
         free(val->data);
-    val->flags = (val->flags | HIDP__VAL_CONST) & ~HIDP__VAL_INPUT;
+    val->flags = (val->flags | HIDP__VAL_CONST) & ~(HIDP__VAL_INPUT | HIDP__VAL_BORROWED);
     val->dtype = dtype;
     val->shape = *shape;
     val->data = data;
     val->producer = -1;
+}
+
+static int attr_copy(hidp__attr *d, const hidp__attr *s)
+{
+    *d = *s;
+    d->name = strdup(s->name);
+    d->s = s->s ? strdup(s->s) : NULL;
+    d->ints = s->ints ? malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *d->ints) : NULL;
+    d->floats = s->floats ? malloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *d->floats) : NULL;
+    if (!d->name || (s->s && !d->s) || (s->ints && !d->ints) || (s->floats && !d->floats))
+        return -1;
+    if (s->ints && s->n > 0)
+        memcpy(d->ints, s->ints, (size_t)s->n * sizeof *d->ints);
+    if (s->floats && s->n > 0)
+        memcpy(d->floats, s->floats, (size_t)s->n * sizeof *d->floats);
+    return 0;
+}
+
+int hidp__graph_clone(hidp__graph *dst, const hidp__graph *src, hidp__err *err)
+{
+    hidp__graph_init(dst);
+    dst->opset = src->opset;
+    dst->vals = calloc((size_t)(src->n_vals > 0 ? src->n_vals : 1), sizeof *dst->vals);
+    dst->nodes = calloc((size_t)(src->n_nodes > 0 ? src->n_nodes : 1), sizeof *dst->nodes);
+    dst->inputs = copy_ints(src->inputs, src->n_inputs);
+    dst->outputs = copy_ints(src->outputs, src->n_outputs);
+    if (!dst->vals || !dst->nodes || !dst->inputs || !dst->outputs)
+        goto fail;
+    dst->cap_vals = src->n_vals > 0 ? src->n_vals : 1;
+    dst->cap_nodes = src->n_nodes > 0 ? src->n_nodes : 1;
+    dst->n_inputs = src->n_inputs;
+    dst->n_outputs = src->n_outputs;
+    for (int i = 0; i < src->n_vals; i++) {
+        const hidp__value *sv = &src->vals[i];
+        hidp__value *dv = &dst->vals[i];
+        *dv = *sv;
+        dv->name = strdup(sv->name);
+        dst->n_vals = i + 1;
+        if (!dv->name)
+            goto fail;
+        if (sv->flags & HIDP__VAL_CONST)
+            dv->flags |= HIDP__VAL_BORROWED;
+        else
+            dv->data = NULL;
+    }
+    for (int i = 0; i < src->n_nodes; i++) {
+        const hidp__node *sn = &src->nodes[i];
+        hidp__node *dn = &dst->nodes[i];
+        *dn = *sn;
+        dn->params = NULL;
+        dn->attrs = NULL;
+        dn->n_attrs = 0;
+        dn->name = strdup(sn->name);
+        dn->op_type = strdup(sn->op_type);
+        dn->domain = strdup(sn->domain);
+        dn->in = copy_ints(sn->in, sn->n_in);
+        dn->out = copy_ints(sn->out, sn->n_out);
+        dst->n_nodes = i + 1;
+        if (!dn->name || !dn->op_type || !dn->domain || !dn->in || !dn->out)
+            goto fail;
+        if (sn->n_attrs > 0) {
+            dn->attrs = calloc((size_t)sn->n_attrs, sizeof *dn->attrs);
+            if (!dn->attrs)
+                goto fail;
+            for (int k = 0; k < sn->n_attrs; k++) {
+                dn->n_attrs = k + 1;
+                if (attr_copy(&dn->attrs[k], &sn->attrs[k]) != 0)
+                    goto fail;
+            }
+        }
+    }
+    return 0;
+fail:
+    hidp__graph_free(dst);
+    return hidp__fail(err, HIDP_ENOMEM, "out of memory copying the graph");
 }
 
 int hidp__graph_uses(const hidp__graph *g, int v)
@@ -202,8 +277,12 @@ int hidp__graph_sort(hidp__graph *g, hidp__err *err)
         rc = hidp__fail(err, HIDP_ENOMEM, "out of memory sorting the graph");
         goto done;
     }
+    /* Constants and graph inputs are there from the start; everything else once a live node
+     * produces it (a value whose producer was removed is produced by nobody). */
     for (int v = 0; v < g->n_vals; v++)
-        ready[v] = g->vals[v].producer < 0 || g->nodes[g->vals[v].producer].dead;
+        ready[v] = (g->vals[v].flags & (HIDP__VAL_CONST | HIDP__VAL_INPUT)) != 0;
+    for (int i = 0; i < g->n_inputs; i++)
+        ready[g->inputs[i]] = 1;
     int count = 0, live = 0;
     for (int i = 0; i < n; i++)
         live += !g->nodes[i].dead;
@@ -234,8 +313,10 @@ int hidp__graph_sort(hidp__graph *g, hidp__err *err)
                 for (int k = 0; k < nd->n_in; k++)
                     if (nd->in[k] >= 0 && !ready[nd->in[k]]) {
                         const hidp__value *v = &g->vals[nd->in[k]];
+                        int orphan = v->producer < 0 || v->producer >= n ||
+                                     g->nodes[v->producer].dead;
                         rc = hidp__fail(err, HIDP_EFORMAT,
-                                        v->producer < 0
+                                        orphan
                                             ? "node '%s' (%s): input '%s' is never produced"
                                             : "node '%s' (%s): input '%s' depends on a cycle",
                                         nd->name, nd->op_type, v->name);

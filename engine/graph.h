@@ -26,7 +26,9 @@ enum {
 enum {
     HIDP__VAL_CONST = 1 << 0,  /* data known before the forward pass (initializer or folded) */
     HIDP__VAL_INPUT = 1 << 1,  /* a runtime graph input */
-    HIDP__VAL_OUTPUT = 1 << 2  /* a graph output */
+    HIDP__VAL_OUTPUT = 1 << 2, /* a graph output */
+    HIDP__VAL_BORROWED = 1 << 3 /* CONST whose data belongs to another graph (a clone's
+                                   constants borrow the original's): never freed here */
 };
 
 typedef struct hidp__value {
@@ -113,6 +115,12 @@ typedef struct hidp__graph {
 
 void hidp__graph_init(hidp__graph *g);
 void hidp__graph_free(hidp__graph *g);
+
+/* Makes dst (uninitialised) a deep copy of src's values, nodes, attributes and inputs/outputs,
+ * with the same indices. Constant data is not copied: dst's constants borrow src's
+ * (HIDP__VAL_BORROWED), so src must outlive dst and stay unchanged. Node params are not copied
+ * (dst's are NULL: parse again). On failure dst is left empty (freed). */
+int hidp__graph_clone(hidp__graph *dst, const hidp__graph *src, hidp__err *err);
 
 /* Index of the value called name, or -1. */
 int hidp__graph_find(const hidp__graph *g, const char *name);

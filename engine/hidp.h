@@ -62,8 +62,8 @@ const char *hidp_context_last_error(const hidp_context *ctx);
 /* Routes the library's log messages to fn (NULL: drop them, the default). */
 void hidp_context_set_log(hidp_context *ctx, hidp_log_fn fn, void *user, int max_level);
 
-/* Number of worker threads that split each layer (default 1). Takes effect at the next
- * hidp_model_prepare. */
+/* Number of worker threads that split each layer, 1 to 256 (default 1); the calling thread is
+ * one of them. Takes effect at the next hidp_model_prepare. */
 int hidp_context_set_threads(hidp_context *ctx, int threads);
 
 /* ---- Model ---- */
@@ -78,8 +78,10 @@ typedef struct hidp_tensor_info {
 } hidp_tensor_info;
 
 /* Loads an ONNX model from a file or from memory (the buffer is not kept). The model refers to
- * ctx, which must outlive it. The caller owns *out (hidp_model_destroy). Load fails with
- * HIDP_EUNSUPPORTED and a message naming every unsupported op and its node. */
+ * ctx, which must outlive it. The caller owns *out (hidp_model_destroy). A model that uses ops
+ * hidp does not implement still loads (so tools can describe it); hidp_model_prepare then fails
+ * with HIDP_EUNSUPPORTED and a message naming every unsupported op and its node. Attributes an
+ * op does not accept fail the load. */
 int hidp_model_load(hidp_context *ctx, const char *path, hidp_model **out);
 int hidp_model_load_memory(hidp_context *ctx, const void *data, size_t size, hidp_model **out);
 void hidp_model_destroy(hidp_model *model);
@@ -90,14 +92,17 @@ int hidp_model_num_outputs(const hidp_model *model);
 int hidp_model_input_info(const hidp_model *model, int index, hidp_tensor_info *info);
 int hidp_model_output_info(const hidp_model *model, int index, hidp_tensor_info *info);
 
-/* Binds the shape of input `index` (dynamic dims take the given values; fixed dims must match). */
+/* Binds the shape of input `index` (dynamic dims take the given values; fixed dims must match,
+ * else HIDP_ESHAPE). Takes effect at the next hidp_model_prepare, so a prepared model can be
+ * prepared again for another batch size. */
 int hidp_model_set_input_shape(hidp_model *model, int index, const int64_t *dims, int32_t ndim);
 
 /* Infers every shape, folds constants and plans memory. Inputs whose shape was not set use their
  * declared shape with dynamic dims as 1. Allocates everything the forward path needs. */
 int hidp_model_prepare(hidp_model *model);
 
-/* Copies count floats of input `index` into the model (count must equal the bound shape's). */
+/* Copies count floats of input `index` into the model (count must equal the bound shape's). The
+ * input stays set across runs until the next set_input or prepare. */
 int hidp_model_set_input(hidp_model *model, int index, const float *data, size_t count);
 
 /* Runs the forward pass. Allocates nothing. */

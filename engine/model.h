@@ -1,1 +1,65 @@
-/* STUB: not written yet */
+/*
+ * model.h - the context and model structs behind the public handles, and the internal hooks the
+ * tests and tools use.
+ */
+#ifndef HIDP_MODEL_H
+#define HIDP_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "graph.h"
+#include "hidp.h"
+#include "passes.h"
+
+struct hidp__exec;
+
+struct hidp_context {
+    hidp__err err;         /* last failure, kept until the next one */
+    hidp_log_fn log;
+    void *log_user;
+    int log_level;
+    int threads;           /* workers per layer, used at the next prepare */
+};
+
+struct hidp_model {
+    hidp_context *ctx;
+    hidp__graph src;       /* as loaded and rewritten; never bound, so prepare can run again */
+    char *unsupported;     /* "Op (node 'n'), ..." for nodes hidp cannot run, or NULL */
+    hidp__shape *in_shape; /* shapes set with hidp_model_set_input_shape, per input */
+    char *in_set;          /* whether in_shape[i] was set */
+    int reference;         /* run the reference kernels on one thread (tests) */
+
+    /* Prepared state, rebuilt by every prepare. */
+    int prepared;
+    hidp__graph g;         /* a bound copy of src: shapes, folded constants, planned data */
+    hidp__plan plan;
+    struct hidp__exec *exec;
+    int *layers;           /* indices in g of the nodes that run, in order */
+    int n_layers;
+};
+
+/* Records failure `code` with e's message in the context (and logs it at ERROR level); an
+ * empty message becomes hidp_strerror(code). Returns code. */
+int hidp__ctx_error(hidp_context *ctx, int code, const hidp__err *e);
+/* printf-style: records code and message in the context; returns code. */
+int hidp__ctx_fail(hidp_context *ctx, int code, const char *fmt, ...) HIDP__PRINTF(3, 4);
+/* Sends a message to the context's log callback if level <= its max level. */
+void hidp__log(hidp_context *ctx, int level, const char *fmt, ...) HIDP__PRINTF(3, 4);
+
+/* Makes a model from a graph built in memory (tests, the ONNX reader's output): runs the load
+ * rewrites and parses every op. Takes over g's contents on success and on failure (g is left
+ * empty either way). */
+int hidp__model_from_graph(hidp_context *ctx, hidp__graph *g, hidp_model **out);
+
+/* Reference mode (tests): every node runs its naive run_ref over the whole output on the calling
+ * thread. Takes effect at the next prepare. Returns 0. */
+int hidp__model_set_reference(hidp_model *m, int on);
+
+/* Size of the activation arena of the prepared model and the sum of all its runtime values
+ * (what the arena would be without reuse), in bytes; 0 before prepare. */
+size_t hidp__model_arena_bytes(const hidp_model *m);
+size_t hidp__model_values_bytes(const hidp_model *m);
+
+#endif

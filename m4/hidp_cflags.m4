@@ -32,7 +32,9 @@ AC_DEFUN([HIDP_CHECK_CFLAGS], [
     AC_COMPILE_IFELSE([AC_LANG_PROGRAM([], [])], [AC_MSG_RESULT([yes])],
       [AC_MSG_RESULT([no]); AC_MSG_ERROR([--enable-fuzzing needs clang with libFuzzer: ./configure CC=clang --enable-fuzzing])])
     CFLAGS=$hidp_save_CFLAGS
-    HIDP_SAN_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer"
+    # Everything gets coverage instrumentation (fuzzer-no-link), so libFuzzer sees the library's
+    # branches; only the harnesses link libFuzzer's main (-fsanitize=fuzzer).
+    HIDP_SAN_CFLAGS="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer"
     HIDP_FUZZ_CFLAGS="-fsanitize=fuzzer"
   ])
   AM_CONDITIONAL([ENABLE_FUZZING], [test "x$enable_fuzzing" = xyes])

@@ -49,7 +49,7 @@ typedef struct hidp__op_def {
     void (*describe)(const hidp__graph *g, const hidp__node *n, char *buf, size_t len);
 } hidp__op_def;
 
-/* The op implementing op_type in the default domain, or NULL. (ops/registry.c) */
+/* The op implementing op_type in the default domain, or NULL. (ops/op.c) */
 const hidp__op_def *hidp__op_find(const char *op_type);
 
 /* Applies an activation in place to n contiguous floats. (ops/activation.c) */

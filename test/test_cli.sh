@@ -1,2 +1,114 @@
 #!/bin/sh
-echo "1..0 # SKIP not written yet"
+# test_cli.sh - the `hidp` tool end to end: --help everywhere, a good run, and every bad input
+# the engine-core issue lists (each must fail with a one-line reason and write nothing).
+set -u
+bin=${HIDP_BUILDDIR:-.}/hidp
+data=${HIDP_SRCDIR:-.}/test/data
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hidp-cli.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+# expect STATUS PATTERN DESCRIPTION -- ARGS...: runs hidp ARGS, checks the exit status and that
+# stderr (or stdout for status 0) matches PATTERN.
+expect() {
+    want=$1 pat=$2 what=$3
+    shift 4
+    "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    text=$(cat "$tmp/err" "$tmp/out")
+    if [ "$got" -ne "$want" ]; then
+        not_ok "$what" "exit status $got, want $want" "output: $text"
+    elif ! printf '%s' "$text" | grep -q -- "$pat"; then
+        not_ok "$what" "output does not match '$pat'" "output: $text"
+    else
+        ok "$what"
+    fi
+}
+
+# npy FILE DESCR FORTRAN SHAPE FLOATS: writes a .npy with the given header and FLOATS*4 zero bytes.
+npy() {
+    dict="{'descr': '$2', 'fortran_order': $3, 'shape': ($4), }"
+    len=$((${#dict} + 1))
+    pad=$(( (64 - (10 + len) % 64) % 64 ))
+    hlen=$((len + pad))
+    {
+        printf '\223NUMPY\001\000'
+        printf "\\$(printf %03o $((hlen % 256)))\\$(printf %03o $((hlen / 256)))"
+        printf '%s' "$dict"
+        printf "%${pad}s\n" ""
+        head -c $(($5 * 4)) /dev/zero
+    } >"$1"
+}
+
+if [ ! -x "$bin" ]; then
+    echo "1..0 # SKIP $bin not built"
+    exit 0
+fi
+
+model=$data/tiny_cnn.onnx
+input=$data/tiny_cnn.input.npy
+
+expect 0 "usage: hidp" "hidp --help" -- --help
+expect 0 "usage: hidp run" "hidp run --help" -- run --help
+expect 0 "usage: hidp info" "hidp info --help" -- info --help
+expect 2 "unknown command" "unknown command" -- frobnicate
+expect 2 "usage" "hidp without a command" --
+expect 0 "Conv" "info lists the layers" -- info "$model"
+expect 0 "MFLOPs" "info prints totals" -- info "$model"
+
+expect 0 "" "run writes the output" -- run "$model" -i "$input" -o "$tmp/y.npy"
+if [ -s "$tmp/y.npy" ] && [ "$(head -c 6 "$tmp/y.npy" | tail -c 5)" = "NUMPY" ]; then
+    ok "output is a .npy file"
+else
+    not_ok "output is a .npy file" "$(ls -l "$tmp" 2>&1)"
+fi
+expect 0 "median" "run -n times several runs" -- run "$model" -i "$input" -t 2 -n 3 -o "$tmp/y2.npy"
+cmp -s "$tmp/y.npy" "$tmp/y2.npy" && ok "2 threads give the same bytes as 1" || not_ok "2 threads give the same bytes as 1"
+expect 0 "output prob" "run without -o prints a summary" -- run "$model" -i "$input"
+
+# Bad input: each fails with a one-line reason naming the culprit, and writes nothing.
+check_none() {
+    if [ -e "$tmp/never.npy" ]; then not_ok "$1: nothing written" "found $tmp/never.npy"; rm -f "$tmp/never.npy"
+    else ok "$1: nothing written"; fi
+}
+expect 1 "missing.onnx" "missing model file" -- run "$tmp/missing.onnx" -i "$input" -o "$tmp/never.npy"
+check_none "missing model"
+expect 1 "not an ONNX model" "a .npy given as the model" -- run "$input" -i "$input" -o "$tmp/never.npy"
+check_none "not ONNX"
+head -c 1000 "$model" >"$tmp/trunc.onnx"
+expect 1 "trunc.onnx" "truncated model" -- run "$tmp/trunc.onnx" -i "$input" -o "$tmp/never.npy"
+check_none "truncated model"
+: >"$tmp/empty.onnx"
+expect 1 "empty.onnx" "empty model file" -- info "$tmp/empty.onnx"
+head -c 4096 /dev/urandom >"$tmp/noise.onnx"
+expect 1 "noise.onnx" "random bytes as a model" -- info "$tmp/noise.onnx"
+expect 1 "LRN (node 'lrn1')" "unsupported op named with its node" -- run "$data/unsupported_op.onnx" -i "$input" -o "$tmp/never.npy"
+check_none "unsupported op"
+expect 1 "LRN (node 'lrn1')" "info lists unsupported ops" -- info "$data/unsupported_op.onnx"
+expect 1 "missing.npy" "missing input file" -- run "$model" -i "$tmp/missing.npy" -o "$tmp/never.npy"
+npy "$tmp/shape.npy" "<f4" False "1, 3, 17, 16" $((3 * 17 * 16))
+expect 1 "1x3x17x16" "input of the wrong shape" -- run "$model" -i "$tmp/shape.npy" -o "$tmp/never.npy"
+check_none "wrong shape"
+npy "$tmp/rank.npy" "<f4" False "3, 16, 16" $((3 * 16 * 16))
+expect 1 "image" "input of the wrong rank" -- run "$model" -i "$tmp/rank.npy" -o "$tmp/never.npy"
+npy "$tmp/f64.npy" "<f8" False "1, 3, 16, 16" $((2 * 3 * 16 * 16))
+expect 1 "<f8" "float64 input refused" -- run "$model" -i "$tmp/f64.npy" -o "$tmp/never.npy"
+npy "$tmp/be.npy" ">f4" False "1, 3, 16, 16" $((3 * 16 * 16))
+expect 1 ">f4" "big-endian input refused" -- run "$model" -i "$tmp/be.npy" -o "$tmp/never.npy"
+npy "$tmp/fortran.npy" "<f4" True "1, 3, 16, 16" $((3 * 16 * 16))
+expect 1 "ortran" "Fortran-order input refused" -- run "$model" -i "$tmp/fortran.npy" -o "$tmp/never.npy"
+npy "$tmp/short.npy" "<f4" False "1, 3, 16, 16" 100
+expect 1 "short.npy" "truncated input data" -- run "$model" -i "$tmp/short.npy" -o "$tmp/never.npy"
+check_none "bad inputs"
+expect 1 "no-such-dir" "unwritable output path" -- run "$model" -i "$input" -o "$tmp/no-such-dir/y.npy"
+if [ -e "$tmp/no-such-dir" ]; then not_ok "no directory created"; else ok "no directory created"; fi
+expect 2 "--threads" "bad thread count" -- run "$model" -i "$input" -t 0
+expect 2 "--threads" "non-numeric thread count" -- run "$model" -i "$input" -t two
+expect 2 "input is needed" "run without -i" -- run "$model"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
