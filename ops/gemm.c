@@ -190,11 +190,9 @@ typedef struct matmul_params {
 static int matmul_parse(hidp__graph *g, hidp__node *n, hidp__err *err)
 {
     (void)g;
-    matmul_params *p = calloc(1, sizeof *p);
+    matmul_params *p = hidp__params_new(n, sizeof *p, "MatMul", err);
     if (!p)
-        return hidp__fail(err, HIDP_ENOMEM, "MatMul '%s': out of memory", n->name);
-    free(n->params);
-    n->params = p;
+        return HIDP_ENOMEM;
     return 0;
 }
 

@@ -7,12 +7,27 @@
 #define HIDP_OP_UTIL_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "op.h"
 
 /* The default-domain opset of g. Graphs built by hand (tests) leave it 0: they get the newest
  * opset hidp implements. */
+/* Replaces node n's params with a zeroed block of size bytes (parse may run again on a node);
+ * NULL with a message naming the op and node when memory runs out. */
+static inline void *hidp__params_new(hidp__node *n, size_t size, const char *op, hidp__err *err)
+{
+    void *p = calloc(1, size);
+    if (!p) {
+        hidp__fail(err, HIDP_ENOMEM, "%s '%s': out of memory", op, n->name);
+        return NULL;
+    }
+    free(n->params);
+    n->params = p;
+    return p;
+}
+
 static inline int64_t hidp__opset(const hidp__graph *g)
 {
     return g->opset > 0 ? g->opset : 17;

@@ -21,11 +21,9 @@ typedef struct reduce_params {
 static int reduce_parse(hidp__graph *g, hidp__node *n, hidp__err *err)
 {
     (void)g;
-    reduce_params *p = calloc(1, sizeof *p);
+    reduce_params *p = hidp__params_new(n, sizeof *p, "ReduceMean", err);
     if (!p)
-        return hidp__fail(err, HIDP_ENOMEM, "ReduceMean '%s': out of memory", n->name);
-    free(n->params);
-    n->params = p;
+        return HIDP_ENOMEM;
     return 0;
 }
 

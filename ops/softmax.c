@@ -23,11 +23,9 @@ typedef struct softmax_params {
 static int softmax_parse(hidp__graph *g, hidp__node *n, hidp__err *err)
 {
     (void)g;
-    softmax_params *p = calloc(1, sizeof *p);
+    softmax_params *p = hidp__params_new(n, sizeof *p, "Softmax", err);
     if (!p)
-        return hidp__fail(err, HIDP_ENOMEM, "Softmax '%s': out of memory", n->name);
-    free(n->params);
-    n->params = p;
+        return HIDP_ENOMEM;
     return 0;
 }
 

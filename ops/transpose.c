@@ -18,11 +18,9 @@ typedef struct transpose_params {
 static int transpose_parse(hidp__graph *g, hidp__node *n, hidp__err *err)
 {
     (void)g;
-    transpose_params *p = calloc(1, sizeof *p);
+    transpose_params *p = hidp__params_new(n, sizeof *p, "Transpose", err);
     if (!p)
-        return hidp__fail(err, HIDP_ENOMEM, "Transpose '%s': out of memory", n->name);
-    free(n->params);
-    n->params = p;
+        return HIDP_ENOMEM;
     return 0;
 }
 
