@@ -123,6 +123,21 @@ static inline int64_t hidp__clamp64(int64_t v, int64_t lo, int64_t hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* The output channels of group grp that fall in the slice's [c0, c1): [*lo, *hi). */
+static inline void hidp__conv_group_span(const hidp__conv_geom *g, hidp__slice s, int64_t grp,
+                                         int64_t *lo, int64_t *hi)
+{
+    *lo = hidp__clamp64(grp * g->mg, s.c0, s.c1);
+    *hi = hidp__clamp64((grp + 1) * g->mg, s.c0, s.c1);
+}
+
+/* Length of the near-equal pixel blocks (each at most g->col_block) that `total` output pixels
+ * are cut into, so a block's epilogue finds it still in cache. */
+static inline int64_t hidp__conv_pixel_block(const hidp__conv_geom *g, int64_t total)
+{
+    return hidp__ceildiv(total, hidp__ceildiv(total, g->col_block));
+}
+
 extern const hidp__op_def hidp__op_conv;
 extern const hidp__op_def hidp__op_conv_transpose;
 

@@ -15,12 +15,11 @@ void hidp__conv_1x1(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__sli
         return;
     /* The pixel range is cut into blocks so the epilogue finds each block still in cache. */
     const int64_t total = p_end - p_begin;
-    const int64_t nblocks = hidp__ceildiv(total, g->col_block);
-    const int64_t block = hidp__ceildiv(total, nblocks);
+    const int64_t block = hidp__conv_pixel_block(g, total);
     for (int64_t n = 0; n < g->n; n++) {
         for (int64_t grp = s.c0 / g->mg; grp * g->mg < s.c1; grp++) {
-            const int64_t m_lo = s.c0 > grp * g->mg ? s.c0 : grp * g->mg;
-            const int64_t m_hi = s.c1 < (grp + 1) * g->mg ? s.c1 : (grp + 1) * g->mg;
+            int64_t m_lo, m_hi;
+            hidp__conv_group_span(g, s, grp, &m_lo, &m_hi);
             const float *xg = io->x + (n * g->c + grp * g->cg) * hw;
             const float *wg = io->w + m_lo * g->cg;
             float *yg = io->y + (n * g->m + m_lo) * hw;

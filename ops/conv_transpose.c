@@ -182,8 +182,8 @@ static void convt_gemm(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__
     const int64_t ih_hi = hidp__clamp64(hidp__floordiv(s.h1 - 1 + g->pt, g->sh) + 1, ih_lo, g->h);
     for (int64_t n = 0; n < g->n && ih_hi > ih_lo; n++) {
         for (int64_t grp = s.c0 / g->mg; grp * g->mg < s.c1; grp++) {
-            const int64_t m_lo = s.c0 > grp * g->mg ? s.c0 : grp * g->mg;
-            const int64_t m_hi = s.c1 < (grp + 1) * g->mg ? s.c1 : (grp + 1) * g->mg;
+            int64_t m_lo, m_hi;
+            hidp__conv_group_span(g, s, grp, &m_lo, &m_hi);
             const float *xg = io->x + (n * g->c + grp * g->cg) * hw;
             const float *wg = io->w + grp * g->cg * g->mg * kk;
             for (int64_t mb = m_lo; mb < m_hi; mb += g->t_chans) {
