@@ -84,10 +84,6 @@ int cli_info_main(int argc, char **argv)
     for (int i = 0; i < hidp_model_num_inputs(m); i++)
         if (hidp_model_input_info(m, i, &ti) == 0)
             print_io("input", &ti);
-    for (int i = 0; i < hidp_model_num_outputs(m); i++)
-        if (hidp_model_output_info(m, i, &ti) == 0)
-            print_io("output", &ti);
-
     if (shape_n > 0 && hidp_model_set_input_shape(m, 0, shape, shape_n) != 0) {
         cli_fail("info", "%s", hidp_context_last_error(ctx));
         goto done;
@@ -97,6 +93,10 @@ int cli_info_main(int argc, char **argv)
         cli_fail("info", "%s", hidp_context_last_error(ctx));
         goto done;
     }
+    /* Output shapes are known once prepare has inferred them. */
+    for (int i = 0; i < hidp_model_num_outputs(m); i++)
+        if (hidp_model_output_info(m, i, &ti) == 0)
+            print_io("output", &ti);
     printf("\n%4s  %-28s %-18s %-10s %-18s %12s %10s  %s\n", "#", "node", "op", "fused",
            "output", "params", "MFLOPs", "detail");
     double total_mflops = 0;
@@ -113,12 +113,6 @@ int cli_info_main(int argc, char **argv)
         total_mflops += li.mflops;
         total_params += li.params;
     }
-    for (int i = 0; i < hidp_model_num_outputs(m); i++)
-        if (hidp_model_output_info(m, i, &ti) == 0) {
-            char dims[128];
-            cli_format_dims(dims, sizeof dims, ti.dims, ti.ndim);
-            printf("\nbound output %s: %s", ti.name, dims);
-        }
     printf("\ntotal   %d layers, %lld parameters (%.1f MB fp32), %.1f MFLOPs\n", layers,
            (long long)total_params, total_params * 4.0 / 1e6, total_mflops);
     status = 0;

@@ -16,6 +16,8 @@ static const struct {
 } commands[] = {
     {"info", cli_info_main, "describe a model: inputs, outputs, layers, FLOPs"},
     {"run", cli_run_main, "run a model on an input .npy and write the output .npy"},
+    {"bench", cli_bench_main, "time a model (ONNX file or zoo name): latency, throughput, memory"},
+    {"zoo", cli_zoo_main, "write a built-in model (resnet50, mobilenet_v2, ...) as ONNX"},
 };
 
 static void usage(FILE *f)

@@ -164,7 +164,7 @@ static void plan_node(hidp__exec *e, int i)
         row[0] = all;
         return;
     }
-    int by_rows = c < 2 * t && h >= t;
+    int by_rows = h >= t && (c < 2 * t || n->split_rows);
     int64_t align = !by_rows && c >= 32 * (int64_t)t ? 16 : 1;
     for (int w = 0; w < t; w++) {
         int64_t lo, hi;

@@ -99,6 +99,8 @@ typedef struct hidp__node {
     double flops;          /* set by op->reshape; a multiply-add counts 2 */
     int64_t weights;       /* weight elements, set by op->reshape (for `hidp info`) */
     size_t scratch;        /* floats of scratch one worker needs for any slice, set by reshape */
+    int split_rows;        /* set by reshape: workers are better given bands of output rows
+                              than ranges of channels (see engine/exec.c) */
 } hidp__node;
 
 typedef struct hidp__graph {

@@ -143,6 +143,23 @@ int hidp_npy_save(hidp_context *ctx, const char *path, const float *data, const 
                   int32_t ndim);
 void hidp_array_free(hidp_array *a);
 
+/* ---- Model zoo: torchvision-shaped CNNs with seeded random weights, no downloads ---- */
+
+/* Number of zoo models; hidp_zoo_name(i) names model i ("resnet18", ...), NULL out of range. */
+int hidp_zoo_count(void);
+const char *hidp_zoo_name(int index);
+
+/* Builds zoo model `name` as a standard ONNX file in memory: torchvision's layer shapes, weights
+ * drawn from a generator seeded by `seed` (the same seed gives the same bytes), BatchNorm
+ * statistics calibrated so activations stay near unit scale. image_size is the input's height
+ * and width (0: 224). The caller frees *onnx with hidp_free. Unknown name: HIDP_EINVAL with a
+ * message listing the names. */
+int hidp_zoo_build(hidp_context *ctx, const char *name, uint64_t seed, int32_t image_size,
+                   void **onnx, size_t *size);
+
+/* Frees memory the library handed to the caller (hidp_zoo_build). NULL is fine. */
+void hidp_free(void *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -52,6 +52,7 @@ hidp $PACKAGE_VERSION configured
   BLAS:        $hidp_blas $BLAS_LIBS
   hwloc:       $hidp_hwloc
   PAPI:        $hidp_papi
+  kernels:     $hidp_simd
   sanitizers:  $enable_sanitizers
   fuzzing:     $enable_fuzzing
   debug:       $enable_debug

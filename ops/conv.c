@@ -2,27 +2,16 @@
  * conv.c - the ONNX Conv op: attributes, shape checks, and the wrapper that picks a kernel by
  * shape (1x1 / depthwise / im2col + sgemm, as CMSIS-NN's arm_convolve_wrapper does).
  *
- * Weights are used as ONNX stores them: W [M, C/group, kH, kW] is already the row-major
- * [M, K] matrix (K = C/group * kH * kW) the sgemm wants, so nothing is repacked.
+ * W [M, C/group, kH, kW] is the row-major [M, K] matrix (K = C/group * kH * kW) of the GEMM;
+ * the GEMM kinds pack it once per prepare into the micro-kernel's panels (hidp__sgemm_pack_a).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conv.h"
+#include "conv_depthwise.h"
 
-/* The im2col block aims at this many floats of scratch (512 KB: it stays in a typical L2 while
- * sgemm packs it), but never fewer than HIDP__CONV_MIN_COLS output pixels per sgemm, under which
- * the sgemm calls get too thin to run at full speed. On the SkylakeX VM, blocks from 32K to 512K
- * floats ran within the noise of each other on ResNet shapes (test/test_conv.c prints the
- * 64->64 56x56 case against a bare sgemm); the cache argument picks the value. Override with
- * -D at build time to tune a board. */
-#ifndef HIDP__CONV_COL_FLOATS
-#define HIDP__CONV_COL_FLOATS (128 * 1024)
-#endif
-#ifndef HIDP__CONV_MIN_COLS
-#define HIDP__CONV_MIN_COLS 256
-#endif
 
 /* ---- attributes (shared with ConvTranspose) ---- */
 
@@ -222,15 +211,30 @@ void hidp__conv_epilogue(float *y, int64_t len, float bias, const hidp__act *act
         hidp__act_apply(act, y, (size_t)len);
 }
 
-size_t hidp__conv_scratch(hidp__conv_geom *g, int kind)
+size_t hidp__conv_scratch(hidp__conv_geom *g, int kind, const hidp__sgemm_kernel *kern)
 {
     if (kind == HIDP__CONV_DEPTHWISE)
         return hidp__conv_depthwise_plan(g);
-    if (kind != HIDP__CONV_IM2COL)
-        return 0;
-    int64_t pixels = g->oh * g->ow;
-    int64_t cols = g->col_block < pixels ? g->col_block : pixels;
-    return (size_t)(g->cg * g->kh * g->kw * cols);
+    if (kind == HIDP__CONV_SHIFTED)
+        return hidp__conv_shifted_scratch(g, kern);
+    return hidp__sgemm_scratch_floats(kern, g->cg * g->kh * g->kw, g->oh * g->ow);
+}
+
+int hidp__conv_pack_weights(hidp__conv_params *p, const float *w, const hidp__sgemm_kernel *kern)
+{
+    const hidp__conv_geom *g = &p->g;
+    const int64_t k = g->cg * g->kh * g->kw;
+    const size_t per_group = hidp__sgemm_packed_a_floats(kern, g->mg, k);
+    float *packed = realloc(p->packed, per_group * (size_t)g->group * sizeof *packed);
+    if (!packed)
+        return HIDP_ENOMEM;
+    for (int64_t grp = 0; grp < g->group; grp++)
+        hidp__sgemm_pack_a(kern, w + grp * g->mg * k, k, g->mg, k,
+                           packed + (size_t)grp * per_group);
+    p->packed = packed;
+    p->packed_group = per_group;
+    p->kern = kern;
+    return 0;
 }
 
 /* ---- Conv ---- */
@@ -264,14 +268,6 @@ static void conv_out_dim(int auto_pad, int64_t in, int64_t k, int64_t s, int64_t
         *pad_begin = *pad_end = 0;
     int64_t padded = in + *pad_begin + *pad_end;
     *out = padded >= ek ? (padded - ek) / s + 1 : 0;
-}
-
-static int64_t pick_col_block(int64_t k, int64_t pixels)
-{
-    int64_t nb = HIDP__CONV_COL_FLOATS / (k > 0 ? k : 1);
-    if (nb < HIDP__CONV_MIN_COLS)
-        nb = HIDP__CONV_MIN_COLS;
-    return nb < pixels ? nb : pixels;
 }
 
 static int conv_reshape(hidp__graph *gr, hidp__node *n, hidp__err *err)
@@ -339,16 +335,26 @@ static int conv_reshape(hidp__graph *gr, hidp__node *n, hidp__err *err)
                           (long long)g.dw, (long long)g.pt, (long long)g.pl, (long long)g.pb,
                           (long long)g.pr);
 
-    if (g.group == g.c && g.group > 1)
+    if (g.group == g.c && g.group > 1 && g.kw <= HIDP__DW_MAX && g.sw <= HIDP__DW_MAX)
         p->kind = HIDP__CONV_DEPTHWISE;
     else if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && !g.pt && !g.pl && !g.pb &&
              !g.pr)
         p->kind = HIDP__CONV_1X1;
+    else if (hidp__conv_shifted_fits(&g))
+        p->kind = HIDP__CONV_SHIFTED;
     else
         p->kind = HIDP__CONV_IM2COL;
-    g.col_block = pick_col_block(g.cg * g.kh * g.kw, g.oh * g.ow);
-    n->scratch = hidp__conv_scratch(&g, p->kind);
     p->g = g;
+    if (p->kind != HIDP__CONV_DEPTHWISE &&
+        hidp__conv_pack_weights(p, w->data, hidp__sgemm_best()))
+        return hidp__fail(err, HIDP_ENOMEM, "conv '%s': out of memory packing the weights",
+                          n->name);
+    n->scratch = hidp__conv_scratch(&p->g, p->kind, hidp__sgemm_best());
+    /* An im2col or shifted GEMM split by channels has every worker pack or copy the whole
+     * input; split by rows, each copies only its own rows and all read the weights (M x K),
+     * which costs less while there are more pixels than output channels per group. */
+    n->split_rows = (p->kind == HIDP__CONV_IM2COL || p->kind == HIDP__CONV_SHIFTED) &&
+                    g.oh * g.ow >= g.mg;
     p->resolved = 1;
 
     int64_t dims[4] = {g.n, g.m, g.oh, g.ow};
@@ -364,7 +370,8 @@ static hidp__conv_io conv_io(const hidp__graph *gr, const hidp__node *n)
 {
     const hidp__value *b = hidp__in(gr, n, 2);
     hidp__conv_io io = {hidp__in_f32(gr, n, 0), hidp__in_f32(gr, n, 1),
-                        b ? (const float *)b->data : NULL, hidp__out_f32(gr, n, 0), &n->act};
+                        b ? (const float *)b->data : NULL, hidp__out_f32(gr, n, 0), &n->act,
+                        n->params};
     return io;
 }
 
@@ -374,10 +381,13 @@ static void conv_run(const hidp__graph *gr, const hidp__node *n, hidp__slice s, 
     hidp__conv_io io = conv_io(gr, n);
     switch (p->kind) {
     case HIDP__CONV_1X1:
-        hidp__conv_1x1(&p->g, &io, s);
+        hidp__conv_1x1(&p->g, &io, s, scratch);
         break;
     case HIDP__CONV_DEPTHWISE:
         hidp__conv_depthwise(&p->g, &io, s, scratch);
+        break;
+    case HIDP__CONV_SHIFTED:
+        hidp__conv_shifted(&p->g, &io, s, scratch);
         break;
     default:
         hidp__conv_im2col(&p->g, &io, s, scratch);
@@ -398,7 +408,7 @@ static void conv_describe(const hidp__graph *gr, const hidp__node *n, char *buf,
 {
     (void)gr;
     const hidp__conv_params *p = n->params;
-    static const char *const kinds[] = {"im2col", "1x1", "dw"};
+    static const char *const kinds[] = {"im2col", "1x1", "dw", "shifted"};
     char txt[96];
     if (!p) {
         snprintf(buf, len, "%s", "");
@@ -411,6 +421,14 @@ static void conv_describe(const hidp__graph *gr, const hidp__node *n, char *buf,
         snprintf(buf, len, "%s", txt);
 }
 
+static void conv_destroy(hidp__node *n)
+{
+    hidp__conv_params *p = n->params;
+    if (p)
+        free(p->packed);
+    free(p);
+}
+
 const hidp__op_def hidp__op_conv = {
     .name = "Conv",
     .flags = HIDP__OP_FUSES_ACT | HIDP__OP_CAN_FUSE,
@@ -418,6 +436,6 @@ const hidp__op_def hidp__op_conv = {
     .reshape = conv_reshape,
     .run = conv_run,
     .run_ref = conv_run_ref,
-    .destroy = NULL,
+    .destroy = conv_destroy,
     .describe = conv_describe,
 };

@@ -3,11 +3,13 @@
  *
  * As in CMSIS-NN, one wrapper (ops/conv.c) picks a kernel by shape and each variant lives in its
  * own file:
- *   conv_1x1.c        1x1, stride 1, no padding (any group but depthwise): sgemm straight on
- *                     the input, no im2col
+ *   conv_1x1.c        1x1, stride 1, no padding (any group but depthwise): hidp's GEMM
+ *                     (ops/sgemm.h) packing its B panels straight from the input
  *   conv_depthwise.c  group == C (channel multiplier M/C >= 1): a direct kernel
- *   conv_im2col.c     everything else: im2col (ops/im2col.c) of a block of output pixels into
- *                     scratch, then sgemm
+ *   conv_shifted.c    other stride-1 convolutions: the GEMM reading a zero-padded copy of the
+ *                     input at shifted rows, no im2col
+ *   conv_im2col.c     everything else: the GEMM with B panels packed by im2col
+ *                     (ops/im2col.c) from the input, no patch matrix in between
  *   conv_ref.c        the naive twins (Conv and ConvTranspose) the tests compare against
  *   conv_transpose.c  ConvTranspose: sgemm + col2im restricted to the slice
  *
@@ -24,12 +26,14 @@
 #include <stdint.h>
 
 #include "op.h"
+#include "sgemm.h"
 
 /* Which kernel runs a Conv node (chosen at reshape). */
 enum {
     HIDP__CONV_IM2COL = 0,
     HIDP__CONV_1X1,
-    HIDP__CONV_DEPTHWISE
+    HIDP__CONV_DEPTHWISE,
+    HIDP__CONV_SHIFTED
 };
 
 /* auto_pad */
@@ -50,7 +54,6 @@ typedef struct hidp__conv_geom {
                                when output_shape asks for more than the natural size) */
     int64_t group;
     int64_t cg, mg;         /* input and output channels per group */
-    int64_t col_block;      /* output pixels per im2col + sgemm block (bounds the scratch) */
     int64_t band_rows;      /* depthwise: output rows per zero-padded input band */
     int64_t t_rows, t_chans; /* ConvTranspose: input rows and output channels per sgemm */
 } hidp__conv_geom;
@@ -67,6 +70,11 @@ typedef struct hidp__conv_params {
     int kind;                /* HIDP__CONV_*, Conv only */
     int resolved;            /* g is valid (reshape succeeded) */
     hidp__conv_geom g;
+    /* GEMM kinds (1x1, im2col): W packed for kern at reshape, group after group, each
+     * packed_group floats. */
+    const hidp__sgemm_kernel *kern;
+    float *packed;
+    size_t packed_group;
 } hidp__conv_params;
 
 /* The tensors of one call. b is NULL without bias. */
@@ -74,23 +82,32 @@ typedef struct hidp__conv_io {
     const float *x, *w, *b;
     float *y;
     const hidp__act *act;
+    const hidp__conv_params *p; /* kern and packed weights, for the GEMM kinds */
 } hidp__conv_io;
 
 /* Kernel variants (one file each). scratch: hidp__conv_scratch(g, kind) floats. */
-void hidp__conv_1x1(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__slice s);
+void hidp__conv_1x1(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__slice s,
+                    float *scratch);
 void hidp__conv_depthwise(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__slice s,
                           float *scratch);
 void hidp__conv_im2col(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__slice s,
                        float *scratch);
+void hidp__conv_shifted(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__slice s,
+                        float *scratch);
+/* Whether g (stride 1) suits conv_shifted, and its scratch in floats. (conv_shifted.c) */
+int hidp__conv_shifted_fits(const hidp__conv_geom *g);
+size_t hidp__conv_shifted_scratch(const hidp__conv_geom *g, const hidp__sgemm_kernel *kern);
 /* The naive twins, straight from the ONNX definitions (ops/conv_ref.c). The ConvTranspose one
  * scatters each input pixel, keeping only the outputs that fall in the slice. */
 void hidp__conv_naive(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__slice s);
 void hidp__conv_transpose_naive(const hidp__conv_geom *g, const hidp__conv_io *io,
                                 hidp__slice s);
 
-/* Floats of scratch the kernel `kind` needs for any slice of g (g->col_block set); for
+/* Floats of scratch the kernel `kind` needs for any slice of g (kern: the GEMM's kernel); for
  * depthwise, also chooses g->band_rows (hidp__conv_depthwise_plan). */
-size_t hidp__conv_scratch(hidp__conv_geom *g, int kind);
+size_t hidp__conv_scratch(hidp__conv_geom *g, int kind, const hidp__sgemm_kernel *kern);
+/* Packs W for the GEMM kinds into p->packed (reallocated), for kern. ENOMEM on failure. */
+int hidp__conv_pack_weights(hidp__conv_params *p, const float *w, const hidp__sgemm_kernel *kern);
 /* Sets g->band_rows and returns the depthwise kernel's scratch in floats. (conv_depthwise.c) */
 size_t hidp__conv_depthwise_plan(hidp__conv_geom *g);
 
@@ -131,12 +148,6 @@ static inline void hidp__conv_group_span(const hidp__conv_geom *g, hidp__slice s
     *hi = hidp__clamp64((grp + 1) * g->mg, s.c0, s.c1);
 }
 
-/* Length of the near-equal pixel blocks (each at most g->col_block) that `total` output pixels
- * are cut into, so a block's epilogue finds it still in cache. */
-static inline int64_t hidp__conv_pixel_block(const hidp__conv_geom *g, int64_t total)
-{
-    return hidp__ceildiv(total, hidp__ceildiv(total, g->col_block));
-}
 
 extern const hidp__op_def hidp__op_conv;
 extern const hidp__op_def hidp__op_conv_transpose;

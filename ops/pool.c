@@ -139,6 +139,21 @@ static int64_t pool_out_size(pool_params *p, int i, int64_t in)
     return out;
 }
 
+/* MaxPool's planes go through a copy of their input rows split by column phase (padded column j*sw + f
+ * at phase f, position j; padding -FLT_MAX), so that every tap kx of an output row is a unit-
+ * stride run of one phase, maxed into the row 8 lanes at a time (compiled to vector max). The
+ * strided scalar loop of pool_row ran resnet18's 3x3/2 pool at 2.7 G elements/s. */
+static int64_t phase_len(const pool_params *p, int64_t ow)
+{
+    const int64_t wp = (ow - 1) * p->st[1] + (p->k[1] - 1) * p->dil[1] + 1; /* padded columns */
+    return ceil_div(wp, p->st[1]);
+}
+
+static size_t max_plane_scratch(const pool_params *p, int64_t ih, int64_t ow)
+{
+    return (size_t)(ih * p->st[1] * phase_len(p, ow));
+}
+
 static int pool_reshape(hidp__graph *g, hidp__node *n, hidp__err *err)
 {
     char sx[96];
@@ -175,7 +190,7 @@ static int pool_reshape(hidp__graph *g, hidp__node *n, hidp__err *err)
     n->flops = global ? (double)hidp__shape_count(&x->shape)
                       : (double)hidp__shape_count(&out) * (double)(p->k[0] * p->k[1]);
     n->weights = 0;
-    n->scratch = 0;
+    n->scratch = p->kind == POOL_MAX ? max_plane_scratch(p, x->shape.d[2], out.d[3]) : 0;
     return 0;
 }
 
@@ -233,9 +248,69 @@ static void pool_row(const pool_params *p, const float *xp, int64_t ih, int64_t 
     }
 }
 
+/* o[i] = max(o[i], src[i]): blocks of 8 lanes with restrict, which GCC's -O2 turns into vector
+ * max instructions (without restrict it assumes overlap and stays scalar). */
+static void max_into(float *restrict o, const float *restrict src, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) {
+            const float v = src[i + j], m = o[i + j];
+            o[i + j] = v > m ? v : m;
+        }
+    for (; i < n; i++)
+        o[i] = src[i] > o[i] ? src[i] : o[i];
+}
+
+/* Splits input row irow by column phase into ph (sw phases of pl floats, -FLT_MAX padding). */
+static void split_row(const pool_params *p, const float *irow, int64_t iw, int64_t pl, float *ph)
+{
+    const int64_t sw = p->st[1];
+    for (int64_t f = 0; f < sw; f++, ph += pl) {
+        /* positions [j0, j1) of phase f hold input columns j * sw + f - pb */
+        int64_t j0 = f < p->pb[1] ? ceil_div(p->pb[1] - f, sw) : 0;
+        int64_t j1 = iw - 1 + p->pb[1] - f < 0 ? 0 : (iw - 1 + p->pb[1] - f) / sw + 1;
+        j0 = j0 < pl ? j0 : pl;
+        j1 = j1 < j0 ? j0 : j1 < pl ? j1 : pl;
+        const float *src = irow + j0 * sw + f - p->pb[1];
+        for (int64_t j = 0; j < j0; j++)
+            ph[j] = -FLT_MAX;
+        for (int64_t j = j0; j < j1; j++)
+            ph[j] = src[(j - j0) * sw];
+        for (int64_t j = j1; j < pl; j++)
+            ph[j] = -FLT_MAX;
+    }
+}
+
+/* Output rows [h0, h1) of one MaxPool plane: the input rows they read are split once each
+ * (a 3x3/2 window reads most rows twice), then each tap is a vector max into the output row. */
+static void max_plane(const pool_params *p, const float *xp, int64_t ih, int64_t iw, float *yp,
+                      int64_t ow, int64_t h0, int64_t h1, float *phases)
+{
+    const int64_t sw = p->st[1], dw = p->dil[1], pl = phase_len(p, ow), pitch = sw * pl;
+    int64_t r0 = h0 * p->st[0] - p->pb[0];
+    int64_t r1 = (h1 - 1) * p->st[0] - p->pb[0] + (p->k[0] - 1) * p->dil[0] + 1;
+    r0 = r0 < 0 ? 0 : r0;
+    r1 = r1 > ih ? ih : r1;
+    for (int64_t r = r0; r < r1; r++)
+        split_row(p, xp + r * iw, iw, pl, phases + (r - r0) * pitch);
+    for (int64_t h = h0; h < h1; h++) {
+        const int64_t hs = h * p->st[0] - p->pb[0];
+        float *orow = yp + h * ow;
+        int64_t ky0, ky1;
+        valid_taps(hs, p->dil[0], p->k[0], ih, &ky0, &ky1);
+        for (int64_t w = 0; w < ow; w++)
+            orow[w] = -FLT_MAX;
+        for (int64_t ky = ky0; ky < ky1; ky++) {
+            const float *rowp = phases + (hs + ky * p->dil[0] - r0) * pitch;
+            for (int64_t kx = 0; kx < p->k[1]; kx++)
+                max_into(orow, rowp + (kx * dw % sw) * pl + kx * dw / sw, ow);
+        }
+    }
+}
+
 static void pool_run(const hidp__graph *g, const hidp__node *n, hidp__slice s, float *scratch)
 {
-    (void)scratch;
     const pool_params *p = n->params;
     const hidp__shape *xs = &hidp__in(g, n, 0)->shape;
     const float *x = hidp__in_f32(g, n, 0);
@@ -246,8 +321,11 @@ static void pool_run(const hidp__graph *g, const hidp__node *n, hidp__slice s, f
         for (int64_t c = s.c0; c < s.c1; c++) {
             const float *xp = x + (b * v.c + c) * ih * iw;
             float *yp = y + (b * v.c + c) * v.h * v.w;
-            for (int64_t h = s.h0; h < s.h1; h++)
-                pool_row(p, xp, ih, iw, yp + h * v.w, v.w, h);
+            if (p->kind == POOL_MAX)
+                max_plane(p, xp, ih, iw, yp, v.w, s.h0, s.h1, scratch);
+            else
+                for (int64_t h = s.h0; h < s.h1; h++)
+                    pool_row(p, xp, ih, iw, yp + h * v.w, v.w, h);
         }
 }
 

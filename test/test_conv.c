@@ -160,19 +160,28 @@ static void run_case(const conv_case *cc, int transpose)
 #define CLIP6 HIDP__ACT_CLIP, 0.0f, 6.0f
 #define NOACT HIDP__ACT_NONE, 0.0f, 0.0f
 #define IM2COL HIDP__CONV_IM2COL
+#define SHIFTED HIDP__CONV_SHIFTED
 #define K1X1 HIDP__CONV_1X1
 #define DW HIDP__CONV_DEPTHWISE
 
 static const conv_case conv_cases[] = {
     /* what, n c h w, m kh kw, sh sw dh dw, pads, group, auto_pad, bias, act, kind */
     {"c1 m1 7x9 k3 p1", 1, 1, 7, 9, 1, 3, 3, S(1, 1), S(1, 1), PADS(1, 1, 1, 1), 0, NULL, 1,
-     NOACT, IM2COL, {0}, {0}},
+     NOACT, SHIFTED, {0}, {0}},
     {"c3 m17 7x9 k3 p1 relu", 1, 3, 7, 9, 17, 3, 3, S(0, 0), S(0, 0), PADS(1, 1, 1, 1), 1, NULL,
-     1, RELU, IM2COL, {0}, {0}},
+     1, RELU, SHIFTED, {0}, {0}},
     {"c17 m33 33x31 k3 s2 p1", 1, 17, 33, 31, 33, 3, 3, S(2, 2), S(1, 1), PADS(1, 1, 1, 1), 0,
-     NULL, 1, NOACT, IM2COL, {0}, {0}},
-    {"c17 m33 33x33 k5 p2 clip (multi-block im2col)", 1, 17, 33, 33, 33, 5, 5, S(1, 1),
-     S(1, 1), PADS(2, 2, 2, 2), 0, NULL, 1, CLIP, IM2COL, {0}, {0}},
+     NULL, 1, NOACT, SHIFTED, {0}, {0}},
+    {"c17 m33 33x33 k5 p2 clip", 1, 17, 33, 33, 33, 5, 5, S(1, 1),
+     S(1, 1), PADS(2, 2, 2, 2), 0, NULL, 1, CLIP, SHIFTED, {0}, {0}},
+    /* 64 * 42 padded floats per row: bands of 22 output rows, so a row slice spans bands */
+    {"c64 m20 40x40 k3 p1 relu (shifted, several bands)", 1, 64, 40, 40, 20, 3, 3, S(1, 1),
+     S(1, 1), PADS(1, 1, 1, 1), 0, NULL, 1, RELU, SHIFTED, {0}, {0}},
+    {"c5 m9 30x30 k3 s2 p1 (shifted, strided)", 1, 5, 30, 30, 9, 3, 3, S(2, 2),
+     S(1, 1), PADS(1, 1, 1, 1), 0, NULL, 1, NOACT, SHIFTED, {0}, {0}},
+    /* a band of one output row would pass 8 x 64K floats: im2col, in several pixel blocks */
+    {"c300 m3 3x900 k3 p1 (im2col, several pixel blocks)", 1, 300, 3, 900, 3, 3, 3, S(1, 1),
+     S(1, 1), PADS(1, 1, 1, 1), 0, NULL, 1, RELU, IM2COL, {0}, {0}},
     {"c3 m17 1x1 input k1", 1, 3, 1, 1, 17, 1, 1, S(1, 1), S(1, 1), NOPAD, 0, NULL, 1, NOACT,
      K1X1, {0}, {0}},
     {"c17 m33 7x9 k1 fast path clip", 1, 17, 7, 9, 33, 1, 1, S(0, 0), S(0, 0), NOPAD, 0, NULL,
@@ -184,39 +193,39 @@ static const conv_case conv_cases[] = {
     {"c17 m33 7x9 k1 s2 (no fast path)", 1, 17, 7, 9, 33, 1, 1, S(2, 2), S(1, 1), NOPAD, 0,
      NULL, 1, NOACT, IM2COL, {0}, {0}},
     {"c17 m33 7x9 k1 p1 (no fast path)", 1, 17, 7, 9, 33, 1, 1, S(1, 1), S(1, 1),
-     PADS(1, 1, 1, 1), 0, NULL, 0, NOACT, IM2COL, {0}, {0}},
+     PADS(1, 1, 1, 1), 0, NULL, 0, NOACT, SHIFTED, {0}, {0}},
     {"c3 m17 33x31 k5 s1 p2", 1, 3, 33, 31, 17, 5, 5, S(1, 1), S(1, 1), PADS(2, 2, 2, 2), 0,
-     NULL, 1, NOACT, IM2COL, {0}, {0}},
+     NULL, 1, NOACT, SHIFTED, {0}, {0}},
     {"c17 m17 7x9 k3x1 p1,0", 1, 17, 7, 9, 17, 3, 1, S(1, 1), S(1, 1), PADS(1, 0, 1, 0), 0,
-     NULL, 1, RELU, IM2COL, {0}, {0}},
+     NULL, 1, RELU, SHIFTED, {0}, {0}},
     {"c3 m17 33x33 k7 s2 p3 relu (stem)", 1, 3, 33, 33, 17, 7, 7, S(2, 2), S(1, 1),
-     PADS(3, 3, 3, 3), 0, NULL, 1, RELU, IM2COL, {0}, {0}},
+     PADS(3, 3, 3, 3), 0, NULL, 1, RELU, SHIFTED, {0}, {0}},
     {"c3 m3 33x31 k3 s3", 1, 3, 33, 31, 3, 3, 3, S(3, 3), S(1, 1), NOPAD, 0, NULL, 0, NOACT,
-     IM2COL, {0}, {0}},
+     SHIFTED, {0}, {0}},
     {"c17 m17 7x9 k3 d2 p2", 1, 17, 7, 9, 17, 3, 3, S(1, 1), S(2, 2), PADS(2, 2, 2, 2), 0, NULL,
-     1, NOACT, IM2COL, {0}, {0}},
+     1, NOACT, SHIFTED, {0}, {0}},
     {"c3 m17 33x33 k3 s2x1 d2x1 p2,1,1,0", 1, 3, 33, 33, 17, 3, 3, S(2, 1), S(2, 1),
-     PADS(2, 1, 1, 0), 0, NULL, 1, NOACT, IM2COL, {0}, {0}},
+     PADS(2, 1, 1, 0), 0, NULL, 1, NOACT, SHIFTED, {0}, {0}},
     {"c3 m17 7x9 k3 pads 0,1,2,0", 1, 3, 7, 9, 17, 3, 3, S(1, 1), S(1, 1), PADS(0, 1, 2, 0), 0,
-     NULL, 1, NOACT, IM2COL, {0}, {0}},
+     NULL, 1, NOACT, SHIFTED, {0}, {0}},
     {"c18 m34 7x9 k3 p1 group 2", 1, 18, 7, 9, 34, 3, 3, S(1, 1), S(1, 1), PADS(1, 1, 1, 1), 2,
-     NULL, 1, RELU, IM2COL, {0}, {0}},
+     NULL, 1, RELU, SHIFTED, {0}, {0}},
     {"c18 m34 33x33 k3 s2 group 2 batch 2", 2, 18, 33, 33, 34, 3, 3, S(2, 2), S(1, 1),
-     PADS(1, 1, 1, 1), 2, NULL, 0, NOACT, IM2COL, {0}, {0}},
+     PADS(1, 1, 1, 1), 2, NULL, 0, NOACT, SHIFTED, {0}, {0}},
     {"c18 m18 7x9 k3 group 3", 1, 18, 7, 9, 18, 3, 3, S(1, 1), S(1, 1), PADS(1, 1, 1, 1), 3,
-     NULL, 1, NOACT, IM2COL, {0}, {0}},
+     NULL, 1, NOACT, SHIFTED, {0}, {0}},
     {"c3 m17 8x9 k3 s2 SAME_UPPER", 1, 3, 8, 9, 17, 3, 3, S(2, 2), S(1, 1), NOPAD, 0,
-     "SAME_UPPER", 1, NOACT, IM2COL, {0}, {0}},
+     "SAME_UPPER", 1, NOACT, SHIFTED, {0}, {0}},
     {"c3 m17 8x9 k3 s2 SAME_LOWER", 1, 3, 8, 9, 17, 3, 3, S(2, 2), S(1, 1), NOPAD, 0,
-     "SAME_LOWER", 1, NOACT, IM2COL, {0}, {0}},
+     "SAME_LOWER", 1, NOACT, SHIFTED, {0}, {0}},
     {"c3 m5 7x9 k2 SAME_UPPER (odd pad)", 1, 3, 7, 9, 5, 2, 2, S(1, 1), S(1, 1), NOPAD, 0,
-     "SAME_UPPER", 0, NOACT, IM2COL, {0}, {0}},
+     "SAME_UPPER", 0, NOACT, SHIFTED, {0}, {0}},
     {"c3 m5 7x9 k2 SAME_LOWER (odd pad)", 1, 3, 7, 9, 5, 2, 2, S(1, 1), S(1, 1), NOPAD, 0,
-     "SAME_LOWER", 0, NOACT, IM2COL, {0}, {0}},
+     "SAME_LOWER", 0, NOACT, SHIFTED, {0}, {0}},
     {"c3 m17 33x31 k5 s2 VALID", 1, 3, 33, 31, 17, 5, 5, S(2, 2), S(1, 1), PADS(9, 9, 9, 9), 0,
-     "VALID", 1, NOACT, IM2COL, {0}, {0}},
+     "VALID", 1, NOACT, SHIFTED, {0}, {0}},
     {"c17 m33 7x9 k3 p1 batch 2 clip6", 2, 17, 7, 9, 33, 3, 3, S(1, 1), S(1, 1),
-     PADS(1, 1, 1, 1), 0, NULL, 1, CLIP6, IM2COL, {0}, {0}},
+     PADS(1, 1, 1, 1), 0, NULL, 1, CLIP6, SHIFTED, {0}, {0}},
     /* depthwise */
     {"dw c17 7x9 k3 p1 relu", 1, 17, 7, 9, 17, 3, 3, S(1, 1), S(1, 1), PADS(1, 1, 1, 1), 17,
      NULL, 1, RELU, DW, {0}, {0}},
@@ -242,13 +251,16 @@ static const conv_case conv_cases[] = {
      PADS(2, 1, 1, 2), 5, NULL, 1, NOACT, DW, {0}, {0}},
     {"dw c5 m10 17x33 k5 s3x2 d1x2 p2", 1, 5, 17, 33, 10, 5, 5, S(3, 2), S(1, 2),
      PADS(2, 2, 2, 2), 5, NULL, 1, CLIP, DW, {0}, {0}},
+    /* past HIDP__DW_MAX: depthwise through the GEMM (one channel per group) */
     {"dw c2 9x40 k1x35 p0,3 (wide kernel)", 1, 2, 9, 40, 2, 1, 35, S(1, 1), S(1, 1),
-     PADS(0, 3, 0, 3), 2, NULL, 1, NOACT, DW, {0}, {0}},
+     PADS(0, 3, 0, 3), 2, NULL, 1, NOACT, SHIFTED, {0}, {0}},
     {"dw c2 7x70 k3 s1x33 (huge stride)", 1, 2, 7, 70, 2, 3, 3, S(1, 33), S(1, 1),
-     PADS(1, 1, 1, 1), 2, NULL, 1, NOACT, DW, {0}, {0}},
+     PADS(1, 1, 1, 1), 2, NULL, 1, NOACT, IM2COL, {0}, {0}},
+    {"dw c3 9x40 k1x32 p0,3 s1x32 (widest direct)", 1, 3, 9, 40, 3, 1, 32, S(1, 32), S(1, 1),
+     PADS(0, 3, 0, 3), 3, NULL, 1, RELU, DW, {0}, {0}},
     /* 1-D: [N, C, L] */
     {"1-D c3 m5 L17 k3 s2 p1,2", 2, 3, 17, 0, 5, 3, 1, S(2, 1), S(1, 1), PADS(1, 0, 2, 0), 0,
-     NULL, 1, NOACT, IM2COL, {0}, {0}},
+     NULL, 1, NOACT, SHIFTED, {0}, {0}},
     {"1-D dw c4 L33 k5 d2 SAME_LOWER", 1, 4, 33, 0, 4, 5, 1, S(1, 1), S(2, 1), NOPAD, 4,
      "SAME_LOWER", 0, RELU, DW, {0}, {0}},
 };
@@ -503,7 +515,7 @@ static void describe_cases(void)
     if (build(&t, &cc, 0) == 0) {
         const hidp__node *n = &t.g.nodes[t.node];
         n->op->describe(&t.g, n, buf, sizeof buf);
-        if (!tap_ok(!strcmp(buf, "k3x3 s2 p1,1,1,1 d1 g1 im2col"), "describe conv"))
+        if (!tap_ok(!strcmp(buf, "k3x3 s2 p1,1,1,1 d1 g1 shifted"), "describe conv"))
             tap_diag("  got '%s'", buf);
     } else {
         tap_ok(0, "describe conv: prepare");
@@ -566,9 +578,9 @@ static void speed_diag(void)
         if (t2 - t1 < best_gemm)
             best_gemm = t2 - t1;
     }
-    tap_diag("3x3 conv 64->64 56x56 (im2col blocks of %lld pixels, scratch %zu floats): "
-             "%.1f GFLOP/s (%.2f ms); sgemm %lldx%lldx%lld alone: %.1f GFLOP/s (%.2f ms)",
-             (long long)((const hidp__conv_params *)n->params)->g.col_block, n->scratch,
+    tap_diag("3x3 conv 64->64 56x56 (%s kernel, scratch %zu floats): "
+             "%.1f GFLOP/s (%.2f ms); cblas_sgemm %lldx%lldx%lld alone: %.1f GFLOP/s (%.2f ms)",
+             ((const hidp__conv_params *)n->params)->kern->isa, n->scratch,
              n->flops / best_conv * 1e-9, best_conv * 1e3, (long long)m, (long long)np,
              (long long)k, n->flops / best_gemm * 1e-9, best_gemm * 1e3);
 done:

@@ -1,0 +1,307 @@
+/*
+ * sgemm.c - the blocked driver of hidp's GEMM (BLIS's loop order, one level of it): for each
+ * block of NC columns and KC rows of B, pack the block once (the caller's packer: im2col or a
+ * plain copy), then for each MR-row panel of A run the micro-kernel across the block's NR-wide
+ * panels. The A panel (MR x KC, 8 KB) stays in L1 and the packed block in L2, so the kernel runs
+ * near the core's FMA peak, and A, megabytes in late layers, is read once per block rather than
+ * once per NR columns. The bias and ReLU / Clip are applied in registers on the last KC block,
+ * before C is stored.
+ *
+ * Partial tiles (rows past m, columns past n, a row range that starts inside a tile) run the
+ * same kernel on a private tile buffer and copy the wanted part out, so the kernel never sees an
+ * edge.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "op.h"
+#include "sgemm.h"
+#include "sgemm_isa.h"
+
+/* Rows of B per packed block: the A panel (MR x KC floats, 8 KB with the AVX-512 tile) stays in
+ * L1 beside the B panel the tile streams (KC x NR, 32 KB). */
+#ifndef SGEMM_KC
+#define SGEMM_KC 256
+#endif
+/* Columns of B per packed block (a multiple of every NR): the packer's per-call overhead is
+ * spread over this many columns; the block (KC x NC floats, 256 KB) stays in L2. */
+#ifndef SGEMM_NC
+#define SGEMM_NC 288
+#endif
+/* Largest MR of any kernel (size of the edge path's bias copy). */
+#define SGEMM_MAX_MR 32
+
+static const hidp__sgemm_kernel *const kernels[] = {
+#if HIDP_HAVE_X86_KERNELS
+    &hidp__sgemm_kernel_avx512,
+    &hidp__sgemm_kernel_avx2,
+#endif
+    &hidp__sgemm_kernel_generic,
+};
+
+static int cpu_runs(const hidp__sgemm_kernel *k)
+{
+#if HIDP_HAVE_X86_KERNELS
+    if (!strcmp(k->isa, "avx512"))
+        return __builtin_cpu_supports("avx512f");
+    if (!strcmp(k->isa, "avx2"))
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    (void)k;
+    return 1;
+}
+
+const hidp__sgemm_kernel *hidp__sgemm_find(const char *isa)
+{
+    for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++)
+        if (!strcmp(kernels[i]->isa, isa))
+            return cpu_runs(kernels[i]) ? kernels[i] : NULL;
+    return NULL;
+}
+
+const hidp__sgemm_kernel *hidp__sgemm_best(void)
+{
+    /* Decided once; the race of two first callers is benign (same answer). */
+    static const hidp__sgemm_kernel *best;
+    if (!best) {
+        const char *want = getenv("HIDP_ISA");
+        const hidp__sgemm_kernel *k = want && *want ? hidp__sgemm_find(want) : NULL;
+        for (size_t i = 0; !k && i < sizeof kernels / sizeof kernels[0]; i++)
+            if (cpu_runs(kernels[i]))
+                k = kernels[i];
+        best = k;
+    }
+    return best;
+}
+
+/* ---- packing ---- */
+
+size_t hidp__sgemm_packed_a_floats(const hidp__sgemm_kernel *kern, int64_t m, int64_t k)
+{
+    return (size_t)((m + kern->mr - 1) / kern->mr * kern->mr * k);
+}
+
+/* Panel p holds rows [p*mr, p*mr + mr), k-major: for each k its mr values. A block of KC rows
+ * of B then meets the contiguous range [k0*mr, (k0+kc)*mr) of every A panel. */
+void hidp__sgemm_pack_a(const hidp__sgemm_kernel *kern, const float *a, int64_t lda, int64_t m,
+                        int64_t k, float *dst)
+{
+    const int mr = kern->mr;
+    for (int64_t p = 0; p < m; p += mr) {
+        const int rows = m - p < mr ? (int)(m - p) : mr;
+        for (int64_t kk = 0; kk < k; kk++) {
+            for (int i = 0; i < rows; i++)
+                dst[kk * mr + i] = a[(p + i) * lda + kk];
+            for (int i = rows; i < mr; i++)
+                dst[kk * mr + i] = 0.0f;
+        }
+        dst += mr * k;
+    }
+}
+
+void hidp__sgemm_pack_b_matrix(const void *src, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
+                               int nr, float *dst)
+{
+    const hidp__sgemm_matrix *b = src;
+    for (int64_t j = 0; j < nc; j += nr) {
+        const int cols = nc - j < nr ? (int)(nc - j) : nr;
+        const float *s = b->p + k0 * b->ld + n0 + j;
+        for (int64_t kk = 0; kk < kc; kk++, s += b->ld, dst += nr) {
+            memcpy(dst, s, (size_t)cols * sizeof *dst);
+            if (cols < nr)
+                memset(dst + cols, 0, (size_t)(nr - cols) * sizeof *dst);
+        }
+    }
+}
+
+/* ---- the driver ---- */
+
+static int64_t round_up(int64_t v, int64_t to)
+{
+    return (v + to - 1) / to * to;
+}
+
+size_t hidp__sgemm_scratch_floats(const hidp__sgemm_kernel *kern, int64_t k, int64_t n)
+{
+    const int64_t kc = k < SGEMM_KC ? k : SGEMM_KC;
+    const int64_t nc = round_up(n < SGEMM_NC ? n : SGEMM_NC, kern->nr);
+    /* + one tile for the edge path, + slack to align the block to 64 bytes */
+    return (size_t)(kc * nc + kern->mr * kern->nr + 16);
+}
+
+/* What the tile kernel clamps to for act: ReLU and Clip are done in registers; anything else is
+ * applied to each finished tile by fuse_rest. */
+static int act_in_tile(const hidp__act *act, float *lo, float *hi)
+{
+    *lo = -INFINITY;
+    *hi = INFINITY;
+    if (!act || act->kind == HIDP__ACT_NONE)
+        return 1;
+    if (act->kind == HIDP__ACT_RELU) {
+        *lo = 0.0f;
+        return 1;
+    }
+    if (act->kind == HIDP__ACT_CLIP) {
+        *lo = act->alpha;
+        *hi = act->beta;
+        return 1;
+    }
+    return 0;
+}
+
+/* Rows [r0, r1) and columns [0, cols) of one tile of C whose kernel result is in buf (row stride
+ * nr): the edge path. On the first KC block the kernel overwrites; later blocks accumulate onto
+ * what the earlier ones wrote, so that part of C is copied in first. */
+static void edge_tile(const hidp__sgemm_kernel *kern, int64_t kc, const float *ap, const float *bp,
+                      int64_t ldb, float *c, int64_t ldc, int r0, int r1, int cols, int accumulate, int last,
+                      const float *bias, float lo, float hi, float *buf)
+{
+    const int mr = kern->mr, nr = kern->nr;
+    float bias_tile[SGEMM_MAX_MR] = {0};
+    if (bias)
+        for (int i = r0; i < r1; i++)
+            bias_tile[i] = bias[i];
+    if (accumulate) {
+        memset(buf, 0, (size_t)mr * (size_t)nr * sizeof *buf);
+        for (int i = r0; i < r1; i++)
+            memcpy(buf + i * nr, c + i * ldc, (size_t)cols * sizeof *buf);
+    }
+    kern->tile(kc, ap, bp, ldb, buf, nr, accumulate, last, bias ? bias_tile : NULL, lo, hi);
+    for (int i = r0; i < r1; i++)
+        memcpy(c + i * ldc, buf + i * nr, (size_t)cols * sizeof *buf);
+}
+
+/* Copies columns [0, cols) of rows [r0, r1) of a finished tile (buf, row stride nr) to C, whose
+ * column q0 the tile's column 0 is; with c_wide, only the columns that are real outputs. */
+static void store_tile(const hidp__sgemm_call *call, const float *buf, int nr, float *c_rows,
+                       int64_t q0, int cols, int r0, int r1)
+{
+    for (int i = r0; i < r1; i++) {
+        const float *src = buf + i * nr;
+        float *dst = c_rows + i * call->ldc;
+        if (call->c_wide <= 0) {
+            memcpy(dst + q0, src, (size_t)cols * sizeof *src);
+            continue;
+        }
+        for (int j = 0; j < cols;) {
+            const int64_t q = q0 + j, row = q / call->c_wide, col = q % call->c_wide;
+            int run = (int)(call->c_wide - col);
+            if (run > cols - j)
+                run = cols - j;
+            if (col < call->c_cols) {
+                const int64_t keep = call->c_cols - col < run ? call->c_cols - col : run;
+                memcpy(dst + row * call->c_cols + col, src + j, (size_t)keep * sizeof *src);
+            }
+            j += run;
+        }
+    }
+}
+
+/* B at shifted rows (hidp__sgemm_rows): nothing to pack, so K is not blocked; every tile goes
+ * through the tile buffer, which takes care of partial tiles and wide columns alike (a copy of
+ * mr x nr floats after K x mr x nr multiply-adds). */
+static void sgemm_rows(const hidp__sgemm_call *call, int64_t m0, int64_t m1, float lo, float hi,
+                       int fused, float *buf)
+{
+    const hidp__sgemm_kernel *kern = call->kern;
+    const int mr = kern->mr, nr = kern->nr;
+    float bias_tile[SGEMM_MAX_MR];
+    /* Row panels outside: each panel of A (mr x K) is read from memory once and stays in L1
+     * while the tile sweeps the band, which stays in L2. (Panels inside re-read all of A for
+     * every nr columns: on 7x7 maps, 9 MB of weights twice per layer.) */
+    for (int64_t p = m0 / mr * mr; p < m1; p += mr) {
+        const int r0 = p < m0 ? (int)(m0 - p) : 0;
+        const int r1 = p + mr > m1 ? (int)(m1 - p) : mr;
+        for (int i = 0; i < mr; i++)
+            bias_tile[i] = call->bias && i >= r0 && i < r1 ? call->bias[p + i] : 0.0f;
+        for (int64_t j = 0; j < call->n; j += nr) {
+            const int cols = call->n - j < nr ? (int)(call->n - j) : nr;
+            const float *bp = call->b_rows->base + j;
+            kern->tile_rows(call->k, call->a_packed + p * call->k, bp, call->b_rows->off, buf, nr,
+                            0, 1, bias_tile, lo, hi);
+            if (!fused)
+                for (int i = r0; i < r1; i++)
+                    hidp__act_apply(call->act, buf + i * nr, (size_t)cols);
+            store_tile(call, buf, nr, call->c + p * call->ldc, j, cols, r0, r1);
+        }
+    }
+}
+
+void hidp__sgemm(const hidp__sgemm_call *call, int64_t m0, int64_t m1, float *scratch)
+{
+    const hidp__sgemm_kernel *kern = call->kern;
+    const int mr = kern->mr, nr = kern->nr;
+    const int64_t k = call->k, n = call->n;
+    if (m0 >= m1 || n <= 0)
+        return;
+    float lo, hi;
+    const int fused = act_in_tile(call->act, &lo, &hi);
+    if (call->b_rows) {
+        sgemm_rows(call, m0, m1, lo, hi, fused,
+                   (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63));
+        return;
+    }
+    const hidp__sgemm_matrix *in_place = call->pack_b ? NULL : call->b_src;
+    float *bpack = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    float *edge = bpack + (k < SGEMM_KC ? k : SGEMM_KC) * round_up(n < SGEMM_NC ? n : SGEMM_NC, nr);
+
+    for (int64_t n0 = 0; n0 < n; n0 += SGEMM_NC) {
+        const int64_t nc = n - n0 < SGEMM_NC ? n - n0 : SGEMM_NC;
+        for (int64_t k0 = 0; k0 < k; k0 += SGEMM_KC) {
+            const int64_t kc = k - k0 < SGEMM_KC ? k - k0 : SGEMM_KC;
+            const int first = k0 == 0, last = k0 + kc == k;
+            const int64_t tail = nc % nr; /* columns in a partial last panel */
+            if (!in_place)
+                call->pack_b(call->b_src, k0, kc, n0, nc, nr, bpack);
+            else if (tail) /* the kernel would read past the matrix's last column */
+                hidp__sgemm_pack_b_matrix(in_place, k0, kc, n0 + nc - tail, tail, nr, bpack);
+            /* Row panels outside: a panel of A (mr x kc) stays in L1 while its tiles sweep the
+             * packed block in L2, and A is read once per block, not once per nr columns (the
+             * weights of late layers are megabytes, read from memory). */
+            for (int64_t p = m0 / mr * mr; p < m1; p += mr) {
+                const float *ap = call->a_packed + p * k + k0 * mr;
+                const float *bias = call->bias && last ? call->bias + p : NULL;
+                const int r0 = p < m0 ? (int)(m0 - p) : 0;
+                const int r1 = p + mr > m1 ? (int)(m1 - p) : mr;
+                for (int64_t j = 0; j < nc; j += nr) {
+                    const int cols = nc - j < nr ? (int)(nc - j) : nr;
+                    const float *bp = bpack + j * kc;
+                    int64_t ldb = nr;
+                    if (in_place && cols == nr) {
+                        bp = in_place->p + k0 * in_place->ld + n0 + j;
+                        ldb = in_place->ld;
+                    } else if (in_place) {
+                        bp = bpack;
+                    }
+                    float *c = call->c + p * call->ldc + n0 + j;
+                    if (r0 == 0 && r1 == mr && cols == nr)
+                        kern->tile(kc, ap, bp, ldb, c, call->ldc, !first, last, bias, lo, hi);
+                    else
+                        edge_tile(kern, kc, ap, bp, ldb, c, call->ldc, r0, r1, cols, !first,
+                                  last, bias, lo, hi, edge);
+                    if (last && !fused)
+                        for (int i = r0; i < r1; i++)
+                            hidp__act_apply(call->act, c + i * call->ldc, (size_t)cols);
+                }
+            }
+        }
+    }
+}
+
+size_t hidp__sgemm_plain_scratch_floats(const hidp__sgemm_kernel *kern, int64_t m, int64_t n,
+                                        int64_t k)
+{
+    return hidp__sgemm_packed_a_floats(kern, m, k) + hidp__sgemm_scratch_floats(kern, k, n);
+}
+
+void hidp__sgemm_plain(const hidp__sgemm_kernel *kern, int64_t m, int64_t n, int64_t k,
+                       const float *a, const float *b, float *c, float *scratch)
+{
+    hidp__sgemm_pack_a(kern, a, k, m, k, scratch);
+    const hidp__sgemm_matrix bm = {b, n};
+    const hidp__sgemm_call call = {.kern = kern, .m = m, .n = n, .k = k, .a_packed = scratch,
+                                   .pack_b = hidp__sgemm_pack_b_matrix, .b_src = &bm, .c = c,
+                                   .ldc = n};
+    hidp__sgemm(&call, 0, m, scratch + hidp__sgemm_packed_a_floats(kern, m, k));
+}

@@ -1,0 +1,205 @@
+#!/bin/sh
+# shellcheck disable=SC2015  # "ok ... || not_ok": ok only echoes, so it cannot fail
+# test_bench.sh - `hidp bench` and bench/compare.sh end to end on the tiny in-repo model: the
+# JSON line and its keys, the order of the statistics, several thread counts, seeded inputs,
+# every bad usage (exit 2) and failure (exit 1, one line naming the culprit), and a compare.sh
+# table without ONNX Runtime. Figures are checked for sense, never against a time limit.
+set -u
+bin=${HIDP_BUILDDIR:-.}/hidp
+src=${HIDP_SRCDIR:-.}
+data=$src/test/data
+compare=$src/bench/compare.sh
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hidp-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
+    what=$1
+    shift
+    if "$@" >"$tmp/check" 2>&1; then ok "$what"; else not_ok "$what" "$(cat "$tmp/check")"; fi
+}
+
+# expect STATUS PATTERN DESCRIPTION -- ARGS...: runs hidp ARGS and checks the exit status and
+# that stdout+stderr match PATTERN; for a failure, also that stderr is exactly one line.
+expect() {
+    want=$1 pat=$2 what=$3
+    shift 4
+    "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    text=$(cat "$tmp/err" "$tmp/out")
+    if [ "$got" -ne "$want" ]; then
+        not_ok "$what" "exit status $got, want $want" "output: $text"
+    elif ! printf '%s' "$text" | grep -q -- "$pat"; then
+        not_ok "$what" "output does not match '$pat'" "output: $text"
+    elif [ "$want" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
+        not_ok "$what" "stderr has $(wc -l <"$tmp/err") lines, want 1" "stderr: $(cat "$tmp/err")"
+    else
+        ok "$what"
+    fi
+}
+
+# json_check FILE LINES RUNS THREADS...: every line is a JSON object with the documented keys,
+# min <= median <= p90 <= max, mean within [min, max], runs and threads as asked.
+json_check() {
+    if [ -x /usr/bin/python3 ]; then
+        /usr/bin/python3 - "$@" <<'EOF'
+import json, sys
+path, lines, runs, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+keys = ["model", "threads", "runs", "min_ms", "median_ms", "p90_ms", "max_ms", "peak_rss_mb",
+        "throughput_ips", "mean_ms", "prepare_ms", "load_ms", "gflops", "mflops", "hidp_version",
+        "input", "batch", "warmup", "stddev_ms", "rss_growth_mb"]
+text = open(path).read().splitlines()
+assert len(text) == lines, "%d lines, want %d: %r" % (len(text), lines, text)
+for line, t in zip(text, threads):
+    o = json.loads(line)
+    assert isinstance(o, dict), line
+    missing = [k for k in keys if k not in o]
+    assert not missing, "missing keys %s in %s" % (missing, line)
+    assert o["runs"] == runs, "runs %r, want %d" % (o["runs"], runs)
+    assert o["threads"] == int(t), "threads %r, want %s" % (o["threads"], t)
+    assert 0 < o["min_ms"] <= o["median_ms"] <= o["p90_ms"] <= o["max_ms"], line
+    assert o["min_ms"] <= o["mean_ms"] <= o["max_ms"], line
+    assert o["peak_rss_mb"] > 0 and o["throughput_ips"] > 0 and o["mflops"] > 0, line
+    assert abs(o["throughput_ips"] - 1000.0 / o["median_ms"] * o["batch"]) <= 1e-3 * o["throughput_ips"] + 0.01, line
+EOF
+    else
+        # No Python: the same checks with grep and awk, so nothing is skipped.
+        f=$1 lines=$2 runs=$3
+        [ "$(wc -l <"$f")" -eq "$lines" ] || { echo "$(wc -l <"$f") lines, want $lines"; return 1; }
+        for k in model threads runs min_ms median_ms p90_ms max_ms peak_rss_mb throughput_ips \
+            mean_ms prepare_ms gflops hidp_version; do
+            [ "$(grep -c "\"$k\":" "$f")" -eq "$lines" ] || { echo "key $k missing"; return 1; }
+        done
+        grep -q "^{.*}\$" "$f" || { echo "not one object per line"; return 1; }
+        awk -v runs="$runs" '{
+            for (i = 1; i <= split($0, kv, ","); i++) { split(kv[i], p, ":"); gsub(/[{}"]/, "", p[1]); v[p[1]] = p[2] + 0 }
+            if (v["runs"] != runs || !(v["min_ms"] <= v["median_ms"] && v["median_ms"] <= v["p90_ms"] && v["p90_ms"] <= v["max_ms"])) { print "bad line: " $0; exit 1 }
+        }' "$f"
+    fi
+}
+
+if [ ! -x "$bin" ]; then
+    echo "1..0 # SKIP $bin not built"
+    exit 0
+fi
+model=$data/tiny_cnn.onnx
+input=$data/tiny_cnn.input.npy
+
+expect 0 "usage: hidp bench" "bench --help" -- bench --help
+expect 0 "nearest rank" "--help defines the median and p90" -- bench --help
+if "$bin" bench --help 2>&1 >/dev/null | grep -q .; then not_ok "--help writes to stdout only"; else ok "--help writes to stdout only"; fi
+
+"$bin" bench "$model" -n 5 --json >"$tmp/one.json" 2>"$tmp/err"
+st=$?
+[ "$st" -eq 0 ] && ok "bench -n 5 --json succeeds" || not_ok "bench -n 5 --json succeeds" "exit $st" "$(cat "$tmp/err")"
+check "one JSON line with every key, runs 5, min <= median <= p90 <= max" json_check "$tmp/one.json" 1 5 1
+if [ -s "$tmp/err" ]; then not_ok "nothing on stderr when it is not a terminal" "$(cat "$tmp/err")"; else ok "nothing on stderr when it is not a terminal"; fi
+
+"$bin" bench "$model" -n 4 -t 1,2 --json >"$tmp/two.json" 2>"$tmp/err"
+check "-t 1,2 gives two JSON lines, threads 1 then 2" json_check "$tmp/two.json" 2 4 1 2
+"$bin" bench "$model" -n 3 -t 2 -t 1 --json >"$tmp/rep.json" 2>"$tmp/err"
+check "a repeated -t adds a thread count" json_check "$tmp/rep.json" 2 3 2 1
+"$bin" bench "$model" -i "$input" -n 7 -w 0 --json >"$tmp/in.json" 2>"$tmp/err"
+check "-i INPUT -n 7 -w 0" json_check "$tmp/in.json" 1 7 1
+grep -q '"input":"1x3x16x16","batch":1,' "$tmp/one.json" && ok "generated input: declared shape" || not_ok "generated input: declared shape" "$(cat "$tmp/one.json")"
+grep -q '"input":"2x3x16x16","batch":2,' "$tmp/in.json" && ok "-i binds the shape (batch 2)" || not_ok "-i binds the shape (batch 2)" "$(cat "$tmp/in.json")"
+"$bin" bench "$model" -n 3 -w 1 --json >"$tmp/w.json" 2>/dev/null
+grep -q '"warmup":1,' "$tmp/w.json" && ok "-w is reported" || not_ok "-w is reported" "$(cat "$tmp/w.json")"
+"$bin" bench "$model" -w 1 --json >"$tmp/auto.json" 2>/dev/null
+runs=$(sed -n 's/.*"runs":\([0-9]*\).*/\1/p' "$tmp/auto.json")
+if [ -n "$runs" ] && [ "$runs" -ge 10 ] && [ "$runs" -le 1000 ]; then ok "automatic run count $runs is within 10..1000"
+else not_ok "automatic run count within 10..1000" "$(cat "$tmp/auto.json")"; fi
+
+expect 0 "median" "human output: latency" -- bench "$model" -n 3 -t 1,2
+for pat in "min .* median .* p90 .* max" "inferences/s" "peak RSS" "prepare" "threads     2"; do
+    grep -q -- "$pat" "$tmp/out" && ok "human output has '$pat'" || not_ok "human output has '$pat'" "$(cat "$tmp/out")"
+done
+
+# Seeded inputs: the same seed writes the same bytes, another seed other bytes; the saved input
+# feeds the model back.
+"$bin" bench "$model" -n 1 --seed 7 --save-input "$tmp/a.npy" >/dev/null 2>&1
+"$bin" bench "$model" -n 1 --seed 7 --save-input "$tmp/b.npy" >/dev/null 2>&1
+"$bin" bench "$model" -n 1 --seed 8 --save-input "$tmp/c.npy" >/dev/null 2>&1
+if [ -s "$tmp/a.npy" ] && cmp -s "$tmp/a.npy" "$tmp/b.npy"; then ok "same seed, same input"; else not_ok "same seed, same input" "$(ls -l "$tmp")"; fi
+if [ -s "$tmp/c.npy" ] && ! cmp -s "$tmp/a.npy" "$tmp/c.npy"; then ok "another seed, another input"; else not_ok "another seed, another input"; fi
+# 1x3x16x16 floats after a header whose length is a multiple of 64 bytes.
+size=$(($(wc -c <"$tmp/a.npy") - 3 * 16 * 16 * 4))
+[ "$size" -gt 0 ] && [ $((size % 64)) -eq 0 ] && ok "saved input holds 1x3x16x16 floats" || not_ok "saved input holds 1x3x16x16 floats" "$(ls -l "$tmp/a.npy")"
+expect 0 "runs" "the saved input feeds the model" -- bench "$model" -i "$tmp/a.npy" -n 2
+
+# Bad usage: exit 2 and a reason.
+expect 2 "--threads" "-t 0" -- bench "$model" -t 0
+expect 2 "--threads" "-t 1,,2" -- bench "$model" -t 1,,2
+expect 2 "--threads" "-t two" -- bench "$model" -t two
+expect 2 "--runs" "-n 0" -- bench "$model" -n 0
+expect 2 "--warmup" "-w -1" -- bench "$model" -w -1
+expect 2 "--seed" "--seed x" -- bench "$model" --seed x
+expect 2 "usage" "unknown option" -- bench "$model" --frobnicate
+expect 2 "MODEL" "no model" -- bench
+expect 2 "one MODEL" "two models" -- bench "$model" "$model"
+expect 2 "zoo models" "--size with a file" -- bench "$model" --size 64
+expect 2 "save-input" "--save-input with -i" -- bench "$model" -i "$input" --save-input "$tmp/x.npy"
+
+# Failures: exit 1, one line naming the culprit.
+expect 1 "missing.onnx" "missing model file" -- bench "$tmp/missing.onnx"
+expect 1 "nosuchmodel" "neither a file nor a zoo name" -- bench nosuchmodel
+expect 1 "missing.npy" "missing input file" -- bench "$model" -i "$tmp/missing.npy"
+expect 1 "LRN" "unsupported op" -- bench "$data/unsupported_op.onnx"
+expect 1 "not an ONNX model" "a .npy given as the model" -- bench "$input"
+"$bin" bench "$data/upsample_net.onnx" -n 1 --save-input "$tmp/other.npy" >/dev/null 2>&1
+if [ -s "$tmp/other.npy" ] && ! cmp -s "$tmp/other.npy" "$input"; then
+    expect 1 "hidp bench:" "input of another model's shape" -- bench "$model" -i "$tmp/other.npy"
+else
+    not_ok "input of another model's shape" "could not write $tmp/other.npy"
+fi
+
+# A zoo name, once the zoo is built in.
+"$bin" bench mobilenet_v2 --size 32 -n 2 -w 0 --json >"$tmp/zoo.json" 2>"$tmp/err"
+st=$?
+if [ "$st" -ne 0 ] && grep -q "no model zoo" "$tmp/err"; then
+    skip "bench a zoo name" "this build has no model zoo yet ($(cat "$tmp/err"))"
+elif [ "$st" -eq 0 ] && grep -q '"source":"zoo"' "$tmp/zoo.json" && grep -q '"input":"1x3x32x32"' "$tmp/zoo.json"; then
+    ok "bench a zoo name (mobilenet_v2 --size 32)"
+else
+    not_ok "bench a zoo name (mobilenet_v2 --size 32)" "exit $st" "$(cat "$tmp/err" "$tmp/zoo.json")"
+fi
+
+# compare.sh: --help, bad usage, and a 1-round table with ONNX Runtime made absent.
+if [ ! -f "$compare" ]; then
+    not_ok "bench/compare.sh exists" "$compare"
+else
+    sh "$compare" --help >"$tmp/out" 2>&1 && grep -q "usage: bench/compare.sh" "$tmp/out" &&
+        ok "compare.sh --help" || not_ok "compare.sh --help" "$(cat "$tmp/out")"
+    sh "$compare" -r 0 >"$tmp/out" 2>&1
+    [ $? -eq 2 ] && grep -q -- "-r" "$tmp/out" && ok "compare.sh -r 0 is bad usage" || not_ok "compare.sh -r 0 is bad usage" "$(cat "$tmp/out")"
+    mkdir "$tmp/t"
+    TMPDIR=$tmp/t ORT_RUN=$tmp/no-ort-run.js sh "$compare" --hidp "$bin" -m "$model" -t "1 2" -n 3 -r 1 >"$tmp/out" 2>"$tmp/err"
+    st=$?
+    [ "$st" -eq 0 ] && ok "compare.sh without ORT succeeds" || not_ok "compare.sh without ORT succeeds" "exit $st" "$(cat "$tmp/err")"
+    if grep -q "^model .*hidp/ORT" "$tmp/out" && [ "$(grep -c "^tiny_cnn.onnx " "$tmp/out")" -eq 2 ] &&
+        grep -q "^tiny_cnn.onnx  *2  *[0-9.]*  *-  *-" "$tmp/out"; then
+        ok "compare.sh prints a table: a row per thread count, ORT columns empty"
+    else
+        not_ok "compare.sh prints a table" "$(cat "$tmp/out")"
+    fi
+    grep -q "not found" "$tmp/out" && grep -q "not found" "$tmp/err" && ok "compare.sh says ORT was not found" || not_ok "compare.sh says ORT was not found" "$(cat "$tmp/out" "$tmp/err")"
+    ORT_RUN=$tmp/no-ort-run.js sh "$compare" --hidp "$bin" -m "$model" -t 1 -n 3 -r 1 --csv >"$tmp/out" 2>/dev/null
+    if [ "$(sed -n 1p "$tmp/out")" = "model,threads,hidp_median_ms,ort_median_ms,ratio_hidp_ort,hidp_peak_rss_mb,ort_peak_rss_mb" ] &&
+        [ "$(wc -l <"$tmp/out")" -eq 2 ] && grep -q "^tiny_cnn.onnx,1,[0-9.]*,-,-,[0-9.]*,-\$" "$tmp/out"; then
+        ok "compare.sh --csv"
+    else
+        not_ok "compare.sh --csv" "$(cat "$tmp/out")"
+    fi
+    if [ -n "$(ls -A "$tmp/t")" ]; then
+        not_ok "compare.sh removes its temporary directory" "$(ls -lA "$tmp/t")"
+    else
+        ok "compare.sh removes its temporary directory"
+    fi
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,190 @@
+/*
+ * test_sgemm.c - hidp__sgemm against a plain triple loop, for every micro-kernel this CPU runs:
+ * shapes with edges in m, n and k (across the KC and NC blocks), row ranges that start and end
+ * inside a tile, bias, and each activation (fused in the tile or applied after); B packed, read
+ * in place, or read at shifted rows into a wide C.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "../ops/op.h"
+#include "../ops/sgemm.h"
+
+static unsigned rng = 12345;
+static float frand(void)
+{
+    rng = rng * 1103515245u + 12345u;
+    return (float)((rng >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static float act1(const hidp__act *a, float v)
+{
+    float one = v;
+    hidp__act_apply(a, &one, 1);
+    return one;
+}
+
+/* One case: returns the max |diff| of rows [m0, m1) and checks the rows outside are untouched. */
+static double run_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t n, int64_t k,
+                       int64_t m0, int64_t m1, int with_bias, const hidp__act *act, int in_place,
+                       int *clobbered)
+{
+    const int64_t ldc = n + 3; /* C wider than n: the kernel must respect ldc */
+    float *a = malloc((size_t)(m * k) * sizeof *a), *b = malloc((size_t)(k * n) * sizeof *b);
+    float *c = malloc((size_t)(m * ldc) * sizeof *c), *bias = malloc((size_t)m * sizeof *bias);
+    float *ap = malloc(hidp__sgemm_packed_a_floats(kern, m, k) * sizeof *ap);
+    float *scratch = malloc(hidp__sgemm_scratch_floats(kern, k, n) * sizeof *scratch);
+    for (int64_t i = 0; i < m * k; i++)
+        a[i] = frand();
+    for (int64_t i = 0; i < k * n; i++)
+        b[i] = frand();
+    for (int64_t i = 0; i < m; i++)
+        bias[i] = frand();
+    for (int64_t i = 0; i < m * ldc; i++)
+        c[i] = 1234.5f;
+    hidp__sgemm_pack_a(kern, a, k, m, k, ap);
+    const hidp__sgemm_matrix bm = {b, n};
+    const hidp__sgemm_call call = {.kern = kern, .m = m, .n = n, .k = k, .a_packed = ap,
+                                   .pack_b = in_place ? NULL : hidp__sgemm_pack_b_matrix,
+                                   .b_src = &bm, .c = c, .ldc = ldc,
+                                   .bias = with_bias ? bias : NULL, .act = act};
+    hidp__sgemm(&call, m0, m1, scratch);
+    double worst = 0;
+    *clobbered = 0;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < ldc; j++) {
+            const float got = c[i * ldc + j];
+            if (i < m0 || i >= m1 || j >= n) {
+                *clobbered |= got != 1234.5f;
+                continue;
+            }
+            double s = with_bias ? bias[i] : 0.0, mag = 1.0;
+            for (int64_t kk = 0; kk < k; kk++) {
+                s += (double)a[i * k + kk] * b[kk * n + j];
+                mag += fabs((double)a[i * k + kk] * b[kk * n + j]);
+            }
+            const float want = act ? act1(act, (float)s) : (float)s;
+            /* float rounding grows with the sum of |products|, not with the result */
+            const double d = fabs((double)got - want) / mag;
+            if (!(d <= worst))
+                worst = isnan(d) ? INFINITY : d;
+        }
+    free(a), free(b), free(c), free(bias), free(ap), free(scratch);
+    return worst;
+}
+
+/* B at shifted rows (row kk at base + off[kk], offsets in random order) with wide C: column q
+ * kept only when q % wide < cols, at (q / wide) * cols + q % wide. */
+static double rows_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t k, int64_t wide,
+                        int64_t cols, int64_t out_rows, int *clobbered)
+{
+    const int64_t n = (out_rows - 1) * wide + cols, span = n + kern->nr, ohw = out_rows * cols;
+    float *base = malloc((size_t)(k * span) * sizeof *base), *a = malloc((size_t)(m * k) * 4);
+    float *c = malloc((size_t)(m * (ohw + 1)) * sizeof *c), *bias = malloc((size_t)m * 4);
+    float *ap = malloc(hidp__sgemm_packed_a_floats(kern, m, k) * sizeof *ap);
+    float *tile = malloc((size_t)(kern->mr * kern->nr + 16) * sizeof *tile);
+    int64_t *off = malloc((size_t)k * sizeof *off);
+    for (int64_t i = 0; i < k * span; i++)
+        base[i] = frand();
+    for (int64_t i = 0; i < m * k; i++)
+        a[i] = frand();
+    for (int64_t i = 0; i < m; i++)
+        bias[i] = frand();
+    for (int64_t i = 0; i < k; i++)
+        off[i] = ((i * 7) % k) * span; /* a permutation of the row starts */
+    for (int64_t i = 0; i < m * (ohw + 1); i++)
+        c[i] = 1234.5f;
+    hidp__sgemm_pack_a(kern, a, k, m, k, ap);
+    const hidp__sgemm_rows b = {base, off};
+    const hidp__act relu = {HIDP__ACT_RELU, 0, 0};
+    const hidp__sgemm_call call = {.kern = kern, .m = m, .n = n, .k = k, .a_packed = ap,
+                                   .b_rows = &b, .c = c, .ldc = ohw + 1, .c_wide = wide,
+                                   .c_cols = cols, .bias = bias, .act = &relu};
+    hidp__sgemm(&call, 0, m, tile);
+    double worst = 0;
+    *clobbered = 0;
+    for (int64_t i = 0; i < m; i++) {
+        *clobbered |= c[i * (ohw + 1) + ohw] != 1234.5f;
+        for (int64_t q = 0; q < n; q++) {
+            if (q % wide >= cols)
+                continue;
+            double sum = bias[i], mag = 1.0;
+            for (int64_t kk = 0; kk < k; kk++) {
+                sum += (double)a[i * k + kk] * base[off[kk] + q];
+                mag += fabs((double)a[i * k + kk] * base[off[kk] + q]);
+            }
+            const double want = sum > 0 ? sum : 0;
+            const double d = fabs(c[i * (ohw + 1) + q / wide * cols + q % wide] - want) / mag;
+            if (!(d <= worst))
+                worst = isnan(d) ? INFINITY : d;
+        }
+    }
+    free(base), free(a), free(c), free(bias), free(ap), free(tile), free(off);
+    return worst;
+}
+
+int main(void)
+{
+    static const char *const isas[] = {"avx512", "avx2", "generic"};
+    static const int64_t shapes[][3] = {
+        {1, 1, 1},     {8, 32, 16},   {7, 5, 3},     {64, 196, 576}, {33, 49, 300},
+        {16, 290, 40}, {13, 600, 513}, {64, 3136, 27}, {5, 77, 1024},  {24, 12, 256},
+    };
+    const hidp__act relu = {HIDP__ACT_RELU, 0, 0}, clip = {HIDP__ACT_CLIP, -0.5f, 0.25f},
+                    leaky = {HIDP__ACT_LEAKY_RELU, 0.1f, 0};
+    const hidp__act *acts[] = {NULL, &relu, &clip, &leaky};
+    const char *act_names[] = {"none", "relu", "clip", "leaky"};
+
+    for (int ii = 0; ii < 3; ii++) {
+        const hidp__sgemm_kernel *kern = hidp__sgemm_find(isas[ii]);
+        if (!kern) {
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0] * 4 + 1; s++)
+                tap_skip("this CPU does not run it", "%s kernel", isas[ii]);
+            continue;
+        }
+        tap_ok(kern->mr > 0 && kern->nr > 0, "%s kernel tile %dx%d", kern->isa, kern->mr,
+               kern->nr);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            const int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+            for (int variant = 0; variant < 4; variant++) {
+                /* whole; a range cut inside tiles; bias + an activation; B read in place */
+                const int64_t m0 = variant == 1 ? m / 3 : 0;
+                const int64_t m1 = variant == 1 ? m - m / 4 : m;
+                const int ai = (int)((s + (size_t)variant) % 4);
+                int clobbered;
+                const double d = run_case(kern, m, n, k, m0, m1, variant != 0,
+                                          variant >= 2 ? acts[ai] : NULL, variant == 3,
+                                          &clobbered);
+                tap_ok(d < 1e-6 && !clobbered,
+                       "%s m=%lld n=%lld k=%lld rows [%lld,%lld) bias=%d act=%s B %s: max diff / "
+                       "sum|a*b| %.3g, outside rows %s",
+                       kern->isa, (long long)m, (long long)n, (long long)k, (long long)m0,
+                       (long long)m1, variant != 0, variant >= 2 ? act_names[ai] : "none",
+                       variant == 3 ? "in place" : "packed", d,
+                       clobbered ? "CLOBBERED" : "untouched");
+            }
+        }
+    }
+    for (int ii = 0; ii < 3; ii++) {
+        const hidp__sgemm_kernel *kern = hidp__sgemm_find(isas[ii]);
+        static const int64_t rc[][5] = {{8, 27, 9, 7, 7}, {13, 64, 58, 56, 3}, {5, 300, 16, 14, 14}};
+        for (size_t r = 0; r < sizeof rc / sizeof rc[0]; r++) {
+            if (!kern) {
+                tap_skip("this CPU does not run it", "%s kernel, shifted rows", isas[ii]);
+                continue;
+            }
+            int clobbered;
+            const double d = rows_case(kern, rc[r][0], rc[r][1], rc[r][2], rc[r][3], rc[r][4],
+                                       &clobbered);
+            tap_ok(d < 1e-6 && !clobbered,
+                   "%s shifted rows m=%lld k=%lld wide %lld keep %lld x %lld rows, relu: max diff "
+                   "/ sum|a*b| %.3g, past the output %s", kern->isa, (long long)rc[r][0],
+                   (long long)rc[r][1], (long long)rc[r][2], (long long)rc[r][3],
+                   (long long)rc[r][4], d, clobbered ? "CLOBBERED" : "untouched");
+        }
+    }
+    return tap_done();
+}
