@@ -73,7 +73,8 @@ enum {
     HIDP__ACT_LEAKY_RELU,   /* alpha */
     HIDP__ACT_SIGMOID,
     HIDP__ACT_HARD_SIGMOID, /* max(0, min(1, alpha * x + beta)) */
-    HIDP__ACT_HARD_SWISH    /* x * max(0, min(1, x / 6 + 0.5)) */
+    HIDP__ACT_HARD_SWISH,   /* x * max(0, min(1, x / 6 + 0.5)) */
+    HIDP__ACT_SILU          /* x * sigmoid(x): ONNX's Sigmoid + Mul pair, fused at load */
 };
 
 typedef struct hidp__act {

@@ -327,6 +327,7 @@ const char *hidp__act_name(int kind)
     case HIDP__ACT_SIGMOID: return "Sigmoid";
     case HIDP__ACT_HARD_SIGMOID: return "HardSigmoid";
     case HIDP__ACT_HARD_SWISH: return "HardSwish";
+    case HIDP__ACT_SILU: return "SiLU";
     }
     return "";
 }
@@ -378,10 +379,54 @@ int hidp__act_of_node(const hidp__graph *g, const hidp__node *n, hidp__act *act)
     return 1;
 }
 
+/* The Mul that, with the Sigmoid node s, computes x * sigmoid(x) (EfficientNet's SiLU, as
+ * PyTorch exports it), or NULL. */
+static hidp__node *silu_mul(hidp__graph *g, const hidp__node *s)
+{
+    if (s->dead || !is_default_domain(s) || !is_op(s, "Sigmoid") || s->n_in != 1 ||
+        s->n_out != 1 || s->out[0] < 0 || readers(g, s->out[0]) != 1)
+        return NULL;
+    const int x = s->in[0], y = s->out[0];
+    for (int i = 0; i < g->n_nodes; i++) {
+        hidp__node *m = &g->nodes[i];
+        if (!m->dead && is_default_domain(m) && is_op(m, "Mul") && m->n_in == 2 &&
+            m->n_out == 1 && ((m->in[0] == x && m->in[1] == y) || (m->in[0] == y && m->in[1] == x)))
+            return m;
+    }
+    return NULL;
+}
+
+/* Sigmoid(x) and Mul(x, that) into a SiLU activation on x's producer, when the pair are x's
+ * only readers: one pass over the layer's output in its epilogue instead of three. */
+static int fuse_silu(hidp__graph *g)
+{
+    int fused = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        hidp__node *s = &g->nodes[i], *m = silu_mul(g, s);
+        if (!m || s->in[0] < 0 || m->out[0] < 0)
+            continue;
+        const int x = s->in[0], p = g->vals[x].producer;
+        if (p < 0 || g->nodes[p].dead)
+            continue;
+        hidp__node *pn = &g->nodes[p];
+        if (!pn->op || !(pn->op->flags & HIDP__OP_CAN_FUSE) || pn->act.kind != HIDP__ACT_NONE ||
+            pn->n_out < 1 || pn->out[0] != x || readers(g, x) != 2)
+            continue;
+        pn->act.kind = HIDP__ACT_SILU;
+        pn->out[0] = m->out[0];
+        g->vals[m->out[0]].producer = p;
+        g->vals[x].producer = -1;
+        g->vals[s->out[0]].producer = -1;
+        s->dead = m->dead = 1;
+        fused++;
+    }
+    return fused;
+}
+
 int hidp__fuse_activations(hidp__graph *g, hidp__err *err)
 {
     (void)err;
-    int fused = 0;
+    int fused = fuse_silu(g);
     for (int i = 0; i < g->n_nodes; i++) {
         hidp__node *a = &g->nodes[i];
         hidp__act act;

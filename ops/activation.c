@@ -113,6 +113,9 @@ static void act_map(const hidp__act *a, const float *src, float *dst, size_t n)
         ACT_LOOP(v * vclamp(v * sixth + half, zero, one),
                  s * clampf(s * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f));
         break;
+    case HIDP__ACT_SILU:
+        ACT_LOOP(v / (one + vexp(-v)), s / (1.0f + expf(-s)));
+        break;
     default:
         if (dst != src)
             memmove(dst, src, n * sizeof(float));
@@ -275,6 +278,8 @@ static float act_one(const hidp__act *a, float xf)
         return (float)fmax(0, fmin(1, a->alpha * x + a->beta));
     case HIDP__ACT_HARD_SWISH:
         return (float)(x * fmax(0, fmin(1, x / 6 + 0.5)));
+    case HIDP__ACT_SILU:
+        return (float)(x / (1 + exp(-x)));
     }
     return xf;
 }

@@ -130,32 +130,36 @@ size_t hidp__sgemm_scratch_floats(const hidp__sgemm_kernel *kern, int64_t k, int
     return (size_t)(kc * nc + kern->mr * kern->nr + 16);
 }
 
-/* What the tile kernel clamps to for act: ReLU and Clip are done in registers; anything else is
- * applied to each finished tile by fuse_rest. */
-static int act_in_tile(const hidp__act *act, float *lo, float *hi)
+/* What the tile kernel does to the finished tile in registers: clamp to [lo, hi] (ReLU, Clip),
+ * then fn (Sigmoid, SiLU). Other activations (fused == 0) are applied to each finished tile. */
+typedef struct tile_act {
+    float lo, hi;
+    int fn, fused;
+} tile_act;
+
+static tile_act act_in_tile(const hidp__act *act)
 {
-    *lo = -INFINITY;
-    *hi = INFINITY;
-    if (!act || act->kind == HIDP__ACT_NONE)
-        return 1;
-    if (act->kind == HIDP__ACT_RELU) {
-        *lo = 0.0f;
-        return 1;
+    tile_act t = {-INFINITY, INFINITY, HIDP__ACT_NONE, 1};
+    const int kind = act ? act->kind : HIDP__ACT_NONE;
+    if (kind == HIDP__ACT_RELU) {
+        t.lo = 0.0f;
+    } else if (kind == HIDP__ACT_CLIP) {
+        t.lo = act->alpha;
+        t.hi = act->beta;
+    } else if (kind == HIDP__ACT_SIGMOID || kind == HIDP__ACT_SILU) {
+        t.fn = kind;
+    } else if (kind != HIDP__ACT_NONE) {
+        t.fused = 0;
     }
-    if (act->kind == HIDP__ACT_CLIP) {
-        *lo = act->alpha;
-        *hi = act->beta;
-        return 1;
-    }
-    return 0;
+    return t;
 }
 
 /* Rows [r0, r1) and columns [0, cols) of one tile of C whose kernel result is in buf (row stride
  * nr): the edge path. On the first KC block the kernel overwrites; later blocks accumulate onto
  * what the earlier ones wrote, so that part of C is copied in first. */
 static void edge_tile(const hidp__sgemm_kernel *kern, int64_t kc, const float *ap, const float *bp,
-                      int64_t ldb, float *c, int64_t ldc, int r0, int r1, int cols, int accumulate, int last,
-                      const float *bias, float lo, float hi, float *buf)
+                      int64_t ldb, float *c, int64_t ldc, int r0, int r1, int cols, int accumulate,
+                      int last, const float *bias, const tile_act *ta, float *buf)
 {
     const int mr = kern->mr, nr = kern->nr;
     float bias_tile[SGEMM_MAX_MR] = {0};
@@ -167,7 +171,8 @@ static void edge_tile(const hidp__sgemm_kernel *kern, int64_t kc, const float *a
         for (int i = r0; i < r1; i++)
             memcpy(buf + i * nr, c + i * ldc, (size_t)cols * sizeof *buf);
     }
-    kern->tile(kc, ap, bp, ldb, buf, nr, accumulate, last, bias ? bias_tile : NULL, lo, hi);
+    kern->tile(kc, ap, bp, ldb, buf, nr, accumulate, last, bias ? bias_tile : NULL, ta->lo, ta->hi,
+               ta->fn);
     for (int i = r0; i < r1; i++)
         memcpy(c + i * ldc, buf + i * nr, (size_t)cols * sizeof *buf);
 }
@@ -201,8 +206,8 @@ static void store_tile(const hidp__sgemm_call *call, const float *buf, int nr, f
 /* B at shifted rows (hidp__sgemm_rows): nothing to pack, so K is not blocked; every tile goes
  * through the tile buffer, which takes care of partial tiles and wide columns alike (a copy of
  * mr x nr floats after K x mr x nr multiply-adds). */
-static void sgemm_rows(const hidp__sgemm_call *call, int64_t m0, int64_t m1, float lo, float hi,
-                       int fused, float *buf)
+static void sgemm_rows(const hidp__sgemm_call *call, int64_t m0, int64_t m1, const tile_act *ta,
+                       float *buf)
 {
     const hidp__sgemm_kernel *kern = call->kern;
     const int mr = kern->mr, nr = kern->nr;
@@ -219,8 +224,8 @@ static void sgemm_rows(const hidp__sgemm_call *call, int64_t m0, int64_t m1, flo
             const int cols = call->n - j < nr ? (int)(call->n - j) : nr;
             const float *bp = call->b_rows->base + j;
             kern->tile_rows(call->k, call->a_packed + p * call->k, bp, call->b_rows->off, buf, nr,
-                            0, 1, bias_tile, lo, hi);
-            if (!fused)
+                            0, 1, bias_tile, ta->lo, ta->hi, ta->fn);
+            if (!ta->fused)
                 for (int i = r0; i < r1; i++)
                     hidp__act_apply(call->act, buf + i * nr, (size_t)cols);
             store_tile(call, buf, nr, call->c + p * call->ldc, j, cols, r0, r1);
@@ -235,10 +240,9 @@ void hidp__sgemm(const hidp__sgemm_call *call, int64_t m0, int64_t m1, float *sc
     const int64_t k = call->k, n = call->n;
     if (m0 >= m1 || n <= 0)
         return;
-    float lo, hi;
-    const int fused = act_in_tile(call->act, &lo, &hi);
+    const tile_act ta = act_in_tile(call->act);
     if (call->b_rows) {
-        sgemm_rows(call, m0, m1, lo, hi, fused,
+        sgemm_rows(call, m0, m1, &ta,
                    (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63));
         return;
     }
@@ -276,11 +280,12 @@ void hidp__sgemm(const hidp__sgemm_call *call, int64_t m0, int64_t m1, float *sc
                     }
                     float *c = call->c + p * call->ldc + n0 + j;
                     if (r0 == 0 && r1 == mr && cols == nr)
-                        kern->tile(kc, ap, bp, ldb, c, call->ldc, !first, last, bias, lo, hi);
+                        kern->tile(kc, ap, bp, ldb, c, call->ldc, !first, last, bias, ta.lo, ta.hi,
+                                   ta.fn);
                     else
                         edge_tile(kern, kc, ap, bp, ldb, c, call->ldc, r0, r1, cols, !first,
-                                  last, bias, lo, hi, edge);
-                    if (last && !fused)
+                                  last, bias, &ta, edge);
+                    if (last && !ta.fused)
                         for (int i = r0; i < r1; i++)
                             hidp__act_apply(call->act, c + i * call->ldc, (size_t)cols);
                 }

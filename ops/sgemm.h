@@ -27,13 +27,14 @@ typedef struct hidp__sgemm_kernel {
     const char *isa; /* "avx512", "avx2", "generic" */
     int mr, nr;
     /* c (row stride ldc) = (accumulate ? c : 0) + a x b, b's rows ldb floats apart (nr when
-     * packed); when last, adds bias[0..mr) (if not NULL) and clamps to [lo, hi]. */
+     * packed); when last, adds bias[0..mr) (if not NULL), clamps to [lo, hi] and applies fn
+     * (HIDP__ACT_SIGMOID or HIDP__ACT_SILU; anything else: nothing more). */
     void (*tile)(int64_t kc, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
-                 int accumulate, int last, const float *bias, float lo, float hi);
+                 int accumulate, int last, const float *bias, float lo, float hi, int fn);
     /* The same with b's row k at b + off[k]. */
     void (*tile_rows)(int64_t kc, const float *a, const float *b, const int64_t *off, float *c,
                       int64_t ldc, int accumulate, int last, const float *bias, float lo,
-                      float hi);
+                      float hi, int fn);
 } hidp__sgemm_kernel;
 
 /* The best kernel this CPU runs (or HIDP_ISA's); never NULL. */
@@ -81,8 +82,9 @@ typedef struct hidp__sgemm_call {
                                        c_cols, at c + (q / c_wide) * c_cols + q % c_wide (the
                                        padded positions of a wide-row GEMM are dropped) */
     const float *bias;              /* m values or NULL */
-    const hidp__act *act;           /* NULL or an activation; ReLU and Clip are fused into the
-                                       tile, others applied to each finished tile */
+    const hidp__act *act;           /* NULL or an activation; ReLU, Clip, Sigmoid and SiLU are
+                                       applied in the tile's registers, others to each finished
+                                       tile */
 } hidp__sgemm_call;
 
 /* Floats of scratch hidp__sgemm needs for any call with this k and n. */

@@ -305,6 +305,41 @@ static void test_fusion(void)
     tap_ok(fused == 1 && G.nodes[0].act.kind == HIDP__ACT_CLIP && G.nodes[0].act.beta == 6.0f,
            "fusion: opset-9 Clip takes min/max attributes");
     hidp__graph_free(&G);
+
+    /* SiLU as PyTorch exports it: Mul(x, Sigmoid(x)), either operand order. */
+    begin(13);
+    input("x", DIMS(1, 4));
+    NODE("Fake", "p1", "x");
+    NODE("Sigmoid", "s1", "p1");
+    NODE("Mul", "m1", "p1", "s1");          /* fused */
+    NODE("Fake", "p2", "m1");
+    NODE("Sigmoid", "s2", "p2");
+    NODE("Mul", "m2", "s2", "p2");          /* fused, operands swapped */
+    NODE("Fake", "p3", "m2");
+    NODE("Sigmoid", "s3", "p3");
+    NODE("Mul", "m3", "p3", "s3");          /* p3 has a third reader: not fused */
+    NODE("Add", "a3", "m3", "p3");
+    NODE("Fake", "p4", "a3");
+    NODE("Sigmoid", "s4", "p4");
+    NODE("Mul", "m4", "p4", "p4");          /* not x * sigmoid(x): nothing fuses */
+    NODE("Add", "a4", "m4", "s4");
+    output("a4");
+    for (int i = 0; i < G.n_nodes; i++)
+        if (!strcmp(G.nodes[i].op_type, "Fake"))
+            G.nodes[i].op = &fake_fusable;
+    fused = hidp__fuse_activations(&G, &err);
+    tap_ok(fused == 2 && G.nodes[G.vals[find("m1")].producer].act.kind == HIDP__ACT_SILU &&
+               !strcmp(G.nodes[G.vals[find("m1")].producer].name, "p1") &&
+               G.nodes[G.vals[find("m2")].producer].act.kind == HIDP__ACT_SILU &&
+               !strcmp(G.nodes[G.vals[find("m2")].producer].name, "p2"),
+           "fusion: Sigmoid + Mul become a SiLU in the producer, in either operand order "
+           "(%d fused)", fused);
+    tap_ok(G.nodes[G.vals[find("p3")].producer].act.kind == HIDP__ACT_NONE &&
+               !strcmp(G.nodes[G.vals[find("s4")].producer].op_type, "Sigmoid") &&
+               !strcmp(G.nodes[G.vals[find("m4")].producer].op_type, "Mul") &&
+               G.nodes[G.vals[find("p4")].producer].act.kind == HIDP__ACT_NONE,
+           "fusion: no SiLU when x has another reader, or when the Mul is not x * sigmoid(x)");
+    hidp__graph_free(&G);
 }
 
 static void test_bn_fold_weights(void)

@@ -134,9 +134,10 @@ int main(void)
         {16, 290, 40}, {13, 600, 513}, {64, 3136, 27}, {5, 77, 1024},  {24, 12, 256},
     };
     const hidp__act relu = {HIDP__ACT_RELU, 0, 0}, clip = {HIDP__ACT_CLIP, -0.5f, 0.25f},
-                    leaky = {HIDP__ACT_LEAKY_RELU, 0.1f, 0};
-    const hidp__act *acts[] = {NULL, &relu, &clip, &leaky};
-    const char *act_names[] = {"none", "relu", "clip", "leaky"};
+                    leaky = {HIDP__ACT_LEAKY_RELU, 0.1f, 0}, silu = {HIDP__ACT_SILU, 0, 0},
+                    sigmoid = {HIDP__ACT_SIGMOID, 0, 0};
+    const hidp__act *acts[] = {NULL, &relu, &clip, &leaky, &silu, &sigmoid};
+    const char *act_names[] = {"none", "relu", "clip", "leaky", "silu", "sigmoid"};
 
     for (int ii = 0; ii < 3; ii++) {
         const hidp__sgemm_kernel *kern = hidp__sgemm_find(isas[ii]);
@@ -153,7 +154,7 @@ int main(void)
                 /* whole; a range cut inside tiles; bias + an activation; B read in place */
                 const int64_t m0 = variant == 1 ? m / 3 : 0;
                 const int64_t m1 = variant == 1 ? m - m / 4 : m;
-                const int ai = (int)((s + (size_t)variant) % 4);
+                const int ai = (int)((s + (size_t)variant) % 6);
                 int clobbered;
                 const double d = run_case(kern, m, n, k, m0, m1, variant != 0,
                                           variant >= 2 ? acts[ai] : NULL, variant == 3,
