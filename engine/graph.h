@@ -102,6 +102,8 @@ typedef struct hidp__node {
     size_t scratch;        /* floats of scratch one worker needs for any slice, set by reshape */
     int split_rows;        /* set by reshape: workers are better given bands of output rows
                               than ranges of channels (see engine/exec.c) */
+    int takes_residual;    /* set by reshape: the op can take a 4th input laid out like its
+                              output and add it before its activation (engine/residual.c) */
 } hidp__node;
 
 typedef struct hidp__graph {

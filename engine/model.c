@@ -204,6 +204,8 @@ static int prepare(hidp_model *m, hidp__err *err)
     if (rc == 0)
         rc = hidp__bind(&m->g, shapes, err);
     free(shapes);
+    if (rc == 0 && (rc = hidp__fuse_residual(&m->g, err)) > 0)
+        rc = 0;
     if (rc == 0)
         rc = hidp__plan_memory(&m->g, &m->plan, err);
     if (rc == 0)
@@ -310,6 +312,19 @@ int hidp_model_num_layers(const hidp_model *m)
     return m->prepared ? m->n_layers : 0;
 }
 
+/* "Relu", or "Add+Relu" when a residual Add was folded in (engine/residual.c). */
+static const char *fused_name(const hidp__node *n)
+{
+    if (n->n_in < 4 || n->in[3] < 0)
+        return hidp__act_name(n->act.kind);
+    switch (n->act.kind) {
+    case HIDP__ACT_NONE: return "Add";
+    case HIDP__ACT_RELU: return "Add+Relu";
+    case HIDP__ACT_CLIP: return "Add+Clip";
+    default: return "Add+act";
+    }
+}
+
 int hidp_model_layer_info(const hidp_model *m, int index, hidp_layer_info *info)
 {
     if (!m || !info)
@@ -326,7 +341,7 @@ int hidp_model_layer_info(const hidp_model *m, int index, hidp_layer_info *info)
     memset(info, 0, sizeof *info);
     info->name = n->name;
     info->op_type = n->op_type;
-    info->fused = hidp__act_name(n->act.kind);
+    info->fused = fused_name(n);
     if (y) {
         info->ndim = y->shape.ndim;
         for (int i = 0; i < y->shape.ndim && i < HIDP_MAX_DIMS; i++)

@@ -6,7 +6,8 @@
  *            topological sort, op->parse.
  *   prepare  (bind.c, fold.c) on a copy of the loaded graph: input shapes bound, nodes whose
  *            inputs are known folded into constants, op->reshape for the rest, dead code
- *            dropped; (plan.c) every runtime value gets an arena offset.
+ *            dropped; (residual.c) residual Adds folded into their convolution; (plan.c) every
+ *            runtime value gets an arena offset.
  */
 #ifndef HIDP_PASSES_H
 #define HIDP_PASSES_H
@@ -34,6 +35,9 @@ int hidp__fold_batchnorm(hidp__graph *g, hidp__err *err);
  * producing their input when that op allows it (HIDP__OP_CAN_FUSE), has no activation yet, and
  * the value has no other reader and is not a graph output. Returns the count fused, or < 0. */
 int hidp__fuse_activations(hidp__graph *g, hidp__err *err);
+/* At prepare, after binding: folds each residual Add into the node producing one of its
+ * operands (engine/residual.c). Returns the count folded, or < 0. */
+int hidp__fuse_residual(hidp__graph *g, hidp__err *err);
 /* Runs op->parse on every node that has an op (the first failure is returned). */
 int hidp__parse_ops(hidp__graph *g, hidp__err *err);
 /* The whole load pipeline above, then the sort and parse. *unsupported receives a malloc'd

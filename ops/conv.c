@@ -282,6 +282,9 @@ static int conv_reshape(hidp__graph *gr, hidp__node *n, hidp__err *err)
     if (!x || !w || !y)
         return hidp__fail(err, HIDP_EFORMAT, "conv '%s': needs inputs X and W and an output",
                           n->name);
+    if (n->n_in > 3)
+        return hidp__fail(err, HIDP_EFORMAT, "conv '%s': %d inputs, at most 3 (X, W, B)",
+                          n->name, n->n_in);
     const int nd = x->shape.ndim;
     if (nd != 3 && nd != 4)
         return hidp__fail(err, HIDP_EUNSUPPORTED, "conv '%s': input has %d dims; only 1-D and "
@@ -355,6 +358,7 @@ static int conv_reshape(hidp__graph *gr, hidp__node *n, hidp__err *err)
      * which costs less while there are more pixels than output channels per group. */
     n->split_rows = (p->kind == HIDP__CONV_IM2COL || p->kind == HIDP__CONV_SHIFTED) &&
                     g.oh * g.ow >= g.mg;
+    n->takes_residual = p->kind != HIDP__CONV_DEPTHWISE; /* the GEMM kinds (and conv_naive) */
     p->resolved = 1;
 
     int64_t dims[4] = {g.n, g.m, g.oh, g.ow};
@@ -369,9 +373,10 @@ static int conv_reshape(hidp__graph *gr, hidp__node *n, hidp__err *err)
 static hidp__conv_io conv_io(const hidp__graph *gr, const hidp__node *n)
 {
     const hidp__value *b = hidp__in(gr, n, 2);
+    const hidp__value *r = hidp__in(gr, n, 3);
     hidp__conv_io io = {hidp__in_f32(gr, n, 0), hidp__in_f32(gr, n, 1),
                         b ? (const float *)b->data : NULL, hidp__out_f32(gr, n, 0), &n->act,
-                        n->params};
+                        n->params, r ? (const float *)r->data : NULL};
     return io;
 }
 

@@ -83,6 +83,8 @@ typedef struct hidp__conv_io {
     float *y;
     const hidp__act *act;
     const hidp__conv_params *p; /* kern and packed weights, for the GEMM kinds */
+    const float *res;           /* a residual laid out like y, added before the activation (a
+                                   following Add fused at prepare: hidp__fuse_residual), or NULL */
 } hidp__conv_io;
 
 /* Kernel variants (one file each). scratch: hidp__conv_scratch(g, kind) floats. */

@@ -29,6 +29,7 @@ void hidp__conv_im2col(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__
                 .a_packed = io->p->packed + (size_t)grp * io->p->packed_group,
                 .pack_b = hidp__im2col_pack, .b_src = &src,
                 .c = io->y + (n * g->m + m_base) * ohw + p_begin, .ldc = ohw,
+                .res = io->res ? io->res + (n * g->m + m_base) * ohw + p_begin : NULL,
                 .bias = io->b ? io->b + m_base : NULL, .act = io->act};
             hidp__sgemm(&call, m_lo - m_base, m_hi - m_base, scratch);
         }

@@ -31,6 +31,8 @@ void hidp__conv_naive(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__s
                             }
                         }
                     }
+                    if (io->res)
+                        acc += io->res[((n * g->m + m) * g->oh + oh) * g->ow + ow];
                     row[ow] = (float)acc;
                 }
                 if (io->act->kind != HIDP__ACT_NONE)

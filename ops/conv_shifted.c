@@ -37,22 +37,35 @@ static int64_t per_row(const hidp__conv_geom *g)
     return g->cg * g->sh * g->sw * plane_w(g);
 }
 
+/* Wide columns a band's GEMM should have at least: every band reads all of A (the weights), so
+ * deep layers, whose weights are megabytes and whose maps are small, take their whole map in one
+ * band (ResNet-50's 3x3/2 layer on 14x14x512 ran 3 bands of 3 rows at 77 GFLOP/s). */
+#define HIDP__CONV_BAND_MIN_COLS 512
+
 /* Output rows per band. */
 static int64_t band_rows(const hidp__conv_geom *g)
 {
     int64_t r = HIDP__CONV_BAND_FLOATS / per_row(g) - extra_rows(g);
-    if (r < 1)
-        r = 1;
+    const int64_t for_cols = (HIDP__CONV_BAND_MIN_COLS + plane_w(g) - 1) / plane_w(g);
+    if (r < for_cols)
+        r = for_cols;
     return r < g->oh ? r : g->oh;
 }
 
 int hidp__conv_shifted_fits(const hidp__conv_geom *g)
 {
-    /* Taps must reach every phase, or the band copies pixels no tap reads (a strided 1x1 conv
-     * ran at half speed this way); and one output row's band must stay within 8x the budget:
-     * larger inputs go through im2col. */
-    return (g->kh - 1) * g->dh + 1 >= g->sh && (g->kw - 1) * g->dw + 1 >= g->sw &&
-           per_row(g) * (1 + extra_rows(g)) <= 8 * HIDP__CONV_BAND_FLOATS;
+    /* One output row's band must stay within 8x the budget: larger inputs go through im2col. */
+    return per_row(g) * (1 + extra_rows(g)) <= 8 * HIDP__CONV_BAND_FLOATS;
+}
+
+/* Whether some tap reads phase f of a dimension with kernel k, dilation d and stride s: a strided
+ * 1x1 conv reads only phase 0, and copying the others would cost more than its GEMM. */
+static int phase_read(int64_t f, int64_t k, int64_t d, int64_t s)
+{
+    for (int64_t i = 0; i < k; i++)
+        if (i * d % s == f)
+            return 1;
+    return 0;
 }
 
 size_t hidp__conv_shifted_scratch(const hidp__conv_geom *g, const hidp__sgemm_kernel *kern)
@@ -75,6 +88,8 @@ static void fill_band(const hidp__conv_geom *g, const float *x, int64_t oy0, int
         const float *xc = x + c * g->h * g->w;
         for (int64_t fy = 0; fy < g->sh; fy++) {
             for (int64_t fx = 0; fx < g->sw; fx++) {
+                if (!phase_read(fy, g->kh, g->dh, g->sh) || !phase_read(fx, g->kw, g->dw, g->sw))
+                    continue;
                 float *dst = band + ((c * g->sh + fy) * g->sw + fx) * plane;
                 /* positions [j0, j1) hold input columns j * sw + fx - pl */
                 const int64_t j0 = hidp__clamp64(hidp__ceildiv(g->pl - fx, g->sw), 0, wq);
@@ -141,6 +156,7 @@ void hidp__conv_shifted(const hidp__conv_geom *g, const hidp__conv_io *io, hidp_
                     .a_packed = io->p->packed + (size_t)grp * io->p->packed_group,
                     .b_rows = &b,
                     .c = io->y + (n * g->m + m_base) * ohw + oy0 * g->ow, .ldc = ohw,
+                    .res = io->res ? io->res + (n * g->m + m_base) * ohw + oy0 * g->ow : NULL,
                     .c_wide = wq, .c_cols = g->ow,
                     .bias = io->b ? io->b + m_base : NULL, .act = io->act};
                 hidp__sgemm(&call, m_lo - m_base, m_hi - m_base, tile);

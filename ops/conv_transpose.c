@@ -228,7 +228,7 @@ static hidp__conv_io convt_io(const hidp__graph *gr, const hidp__node *n)
     const hidp__value *b = hidp__in(gr, n, 2);
     hidp__conv_io io = {hidp__in_f32(gr, n, 0), hidp__in_f32(gr, n, 1),
                         b ? (const float *)b->data : NULL, hidp__out_f32(gr, n, 0), &n->act,
-                        n->params};
+                        n->params, NULL};
     return io;
 }
 

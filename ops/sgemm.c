@@ -159,17 +159,21 @@ static tile_act act_in_tile(const hidp__act *act)
  * what the earlier ones wrote, so that part of C is copied in first. */
 static void edge_tile(const hidp__sgemm_kernel *kern, int64_t kc, const float *ap, const float *bp,
                       int64_t ldb, float *c, int64_t ldc, int r0, int r1, int cols, int accumulate,
-                      int last, const float *bias, const tile_act *ta, float *buf)
+                      int last, const float *bias, const tile_act *ta, float *buf,
+                      const float *res)
 {
     const int mr = kern->mr, nr = kern->nr;
     float bias_tile[SGEMM_MAX_MR] = {0};
     if (bias)
         for (int i = r0; i < r1; i++)
             bias_tile[i] = bias[i];
-    if (accumulate) {
+    if (accumulate || res) {
+        /* what the product adds to: C's partial sums, or on the first block the residual */
+        const float *from = accumulate ? c : res;
         memset(buf, 0, (size_t)mr * (size_t)nr * sizeof *buf);
         for (int i = r0; i < r1; i++)
-            memcpy(buf + i * nr, c + i * ldc, (size_t)cols * sizeof *buf);
+            memcpy(buf + i * nr, from + i * ldc, (size_t)cols * sizeof *buf);
+        accumulate = 1;
     }
     kern->tile(kc, ap, bp, ldb, buf, nr, accumulate, last, bias ? bias_tile : NULL, ta->lo, ta->hi,
                ta->fn);
@@ -178,15 +182,18 @@ static void edge_tile(const hidp__sgemm_kernel *kern, int64_t kc, const float *a
 }
 
 /* Copies columns [0, cols) of rows [r0, r1) of a finished tile (buf, row stride nr) to C, whose
- * column q0 the tile's column 0 is; with c_wide, only the columns that are real outputs. */
-static void store_tile(const hidp__sgemm_call *call, const float *buf, int nr, float *c_rows,
-                       int64_t q0, int cols, int r0, int r1)
+ * column q0 the tile's column 0 is; with c_wide, only the columns that are real outputs. With
+ * load set, copies the other way, from C's layout (at c_rows) into the tile. */
+static void move_tile(const hidp__sgemm_call *call, float *buf, int nr, float *c_rows, int64_t q0,
+                      int cols, int r0, int r1, int load)
 {
     for (int i = r0; i < r1; i++) {
-        const float *src = buf + i * nr;
-        float *dst = c_rows + i * call->ldc;
+        float *t = buf + i * nr, *cr = c_rows + i * call->ldc;
         if (call->c_wide <= 0) {
-            memcpy(dst + q0, src, (size_t)cols * sizeof *src);
+            if (load)
+                memcpy(t, cr + q0, (size_t)cols * sizeof *t);
+            else
+                memcpy(cr + q0, t, (size_t)cols * sizeof *t);
             continue;
         }
         for (int j = 0; j < cols;) {
@@ -196,7 +203,11 @@ static void store_tile(const hidp__sgemm_call *call, const float *buf, int nr, f
                 run = cols - j;
             if (col < call->c_cols) {
                 const int64_t keep = call->c_cols - col < run ? call->c_cols - col : run;
-                memcpy(dst + row * call->c_cols + col, src + j, (size_t)keep * sizeof *src);
+                float *at = cr + row * call->c_cols + col;
+                if (load)
+                    memcpy(t + j, at, (size_t)keep * sizeof *t);
+                else
+                    memcpy(at, t + j, (size_t)keep * sizeof *t);
             }
             j += run;
         }
@@ -223,12 +234,14 @@ static void sgemm_rows(const hidp__sgemm_call *call, int64_t m0, int64_t m1, con
         for (int64_t j = 0; j < call->n; j += nr) {
             const int cols = call->n - j < nr ? (int)(call->n - j) : nr;
             const float *bp = call->b_rows->base + j;
+            if (call->res) /* the residual, where the product will land */
+                move_tile(call, buf, nr, (float *)(call->res + p * call->ldc), j, cols, r0, r1, 1);
             kern->tile_rows(call->k, call->a_packed + p * call->k, bp, call->b_rows->off, buf, nr,
-                            0, 1, bias_tile, ta->lo, ta->hi, ta->fn);
+                            call->res != NULL, 1, bias_tile, ta->lo, ta->hi, ta->fn);
             if (!ta->fused)
                 for (int i = r0; i < r1; i++)
                     hidp__act_apply(call->act, buf + i * nr, (size_t)cols);
-            store_tile(call, buf, nr, call->c + p * call->ldc, j, cols, r0, r1);
+            move_tile(call, buf, nr, call->c + p * call->ldc, j, cols, r0, r1, 0);
         }
     }
 }
@@ -279,12 +292,20 @@ void hidp__sgemm(const hidp__sgemm_call *call, int64_t m0, int64_t m1, float *sc
                         bp = bpack;
                     }
                     float *c = call->c + p * call->ldc + n0 + j;
-                    if (r0 == 0 && r1 == mr && cols == nr)
-                        kern->tile(kc, ap, bp, ldb, c, call->ldc, !first, last, bias, ta.lo, ta.hi,
-                                   ta.fn);
-                    else
+                    const float *res = first && call->res ? call->res + p * call->ldc + n0 + j
+                                                          : NULL;
+                    if (r0 == 0 && r1 == mr && cols == nr) {
+                        /* the first block adds to the residual, copied where C's tile will be */
+                        if (res && res != c)
+                            for (int i = 0; i < mr; i++)
+                                memcpy(c + i * call->ldc, res + i * call->ldc,
+                                       (size_t)nr * sizeof *c);
+                        kern->tile(kc, ap, bp, ldb, c, call->ldc, !first || res, last, bias, ta.lo,
+                                   ta.hi, ta.fn);
+                    } else {
                         edge_tile(kern, kc, ap, bp, ldb, c, call->ldc, r0, r1, cols, !first,
-                                  last, bias, &ta, edge);
+                                  last, bias, &ta, edge, res);
+                    }
                     if (last && !ta.fused)
                         for (int i = r0; i < r1; i++)
                             hidp__act_apply(call->act, c + i * call->ldc, (size_t)cols);

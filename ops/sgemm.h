@@ -81,6 +81,9 @@ typedef struct hidp__sgemm_call {
     int64_t c_wide, c_cols;         /* c_wide > 0: column q of C is kept only when q % c_wide <
                                        c_cols, at c + (q / c_wide) * c_cols + q % c_wide (the
                                        padded positions of a wide-row GEMM are dropped) */
+    const float *res;               /* NULL, or a matrix laid out like C (same ldc, c_wide)
+                                       added to the product before the bias and activation: a
+                                       residual Add fused into its conv; may be C itself */
     const float *bias;              /* m values or NULL */
     const hidp__act *act;           /* NULL or an activation; ReLU, Clip, Sigmoid and SiLU are
                                        applied in the tile's registers, others to each finished

@@ -799,6 +799,84 @@ static void test_model_errors(void)
     hidp_model_destroy(m);
 }
 
+/* Residual Adds folded into the conv at prepare (engine/residual.c): relu(conv(x) + r), checked
+ * against the arithmetic done here in each mode, and the cases that must stay an Add. */
+static void test_model_residual(void)
+{
+    if (!op_ready("Conv")) {
+        tap_skip("no Conv kernel in this build yet", "residual model");
+        return;
+    }
+    static const float w[2] = {0.5f, -1.5f}, b[2] = {0.25f, -0.5f}, g[2] = {2.0f, 3.0f};
+    begin(13);
+    input("x", DIMS(1, 1, 7, 9));
+    input("r", DIMS(1, 2, 7, 9));
+    fconst("w", 4, (int64_t[]){2, 1, 1, 1}, w);
+    fconst("b", 1, (int64_t[]){2}, b);
+    fconst("g", 4, (int64_t[]){1, 2, 1, 1}, g);
+    NODE("Conv", "c1", "x", "w", "b");
+    NODE("Add", "a1", "r", "c1");             /* folded: the conv's operand second */
+    NODE("Relu", "y1", "a1");
+    NODE("Conv", "c2", "x", "w");
+    NODE("Add", "y2", "c2", "g");             /* broadcast [1,2,1,1]: stays an Add */
+    NODE("Conv", "c3", "x", "w");
+    NODE("Add", "a3", "c3", "r");             /* c3 has a second reader: stays an Add */
+    NODE("Mul", "y3", "a3", "c3");
+    output("y1");
+    output("y2");
+    output("y3");
+    hidp_model *m = make_model();
+    float x[63], r[126], want1[126], want2[126], want3[126];
+    for (int i = 0; i < 63; i++)
+        x[i] = (float)(i % 11) / 3.0f - 1.5f;
+    for (int i = 0; i < 126; i++)
+        r[i] = (float)(i % 7) / 2.0f - 1.75f;
+    for (int o = 0; o < 2; o++)
+        for (int i = 0; i < 63; i++) {
+            const float c = w[o] * x[i], v = c + b[o] + r[o * 63 + i];
+            want1[o * 63 + i] = v > 0 ? v : 0;
+            want2[o * 63 + i] = c + g[o];
+            want3[o * 63 + i] = (c + r[o * 63 + i]) * c;
+        }
+    static const char *names[] = {"1 thread", "2 threads", "reference"};
+    for (int mode = 0; m && mode < 3; mode++) {
+        hidp_context_set_threads(CTX, mode == 1 ? 2 : 1);
+        hidp__model_set_reference(m, mode == 2);
+        const float *y[3] = {NULL, NULL, NULL};
+        size_t count[3] = {0, 0, 0};
+        int rc = hidp_model_prepare(m);
+        if (rc == 0)
+            rc = hidp_model_set_input(m, 0, x, 63);
+        if (rc == 0)
+            rc = hidp_model_set_input(m, 1, r, 126);
+        if (rc == 0)
+            rc = hidp_model_run(m);
+        for (int k = 0; rc == 0 && k < 3; k++)
+            rc = hidp_model_output(m, k, &y[k], &count[k]);
+        if (!tap_ok(rc == 0 && count[0] == 126 && count[1] == 126 && count[2] == 126,
+                    "residual %s runs (%s)", names[mode], rc ? hidp_context_last_error(CTX) : ""))
+            continue;
+        TAP_CLOSE(y[0], want1, 126, 1e-5, "residual %s: relu(conv(x) + b + r)", names[mode]);
+        TAP_CLOSE(y[1], want2, 126, 1e-5, "residual %s: broadcast Add", names[mode]);
+        TAP_CLOSE(y[2], want3, 126, 1e-5, "residual %s: Add of a shared conv output",
+                  names[mode]);
+    }
+    int convs = 0, adds = 0, folded = 0;
+    for (int i = 0; m && i < hidp_model_num_layers(m); i++) {
+        hidp_layer_info li;
+        if (hidp_model_layer_info(m, i, &li) != 0)
+            continue;
+        convs += !strcmp(li.op_type, "Conv");
+        adds += !strcmp(li.op_type, "Add");
+        folded += !strcmp(li.fused, "Add+Relu");
+    }
+    tap_ok(convs == 3 && adds == 2 && folded == 1,
+           "residual: one Add (with its Relu) folded into its conv, two kept (%d convs, %d adds, "
+           "%d folded)", convs, adds, folded);
+    hidp_context_set_threads(CTX, 1);
+    hidp_model_destroy(m);
+}
+
 /* Conv (1x1) + BatchNormalization + Relu: folded and fused into one layer, checked against the
  * arithmetic done here, with the optimized kernels, 2 threads, and the reference ones. */
 static void test_model_conv_bn(void)
@@ -940,6 +1018,7 @@ int main(void)
     test_model_chain();
     test_model_errors();
     test_model_conv_bn();
+    test_model_residual();
     test_model_flatten();
     test_context();
     hidp_context_destroy(CTX);

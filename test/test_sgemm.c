@@ -30,13 +30,16 @@ static float act1(const hidp__act *a, float v)
 /* One case: returns the max |diff| of rows [m0, m1) and checks the rows outside are untouched. */
 static double run_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t n, int64_t k,
                        int64_t m0, int64_t m1, int with_bias, const hidp__act *act, int in_place,
-                       int *clobbered)
+                       int with_res, int *clobbered)
 {
     const int64_t ldc = n + 3; /* C wider than n: the kernel must respect ldc */
     float *a = malloc((size_t)(m * k) * sizeof *a), *b = malloc((size_t)(k * n) * sizeof *b);
     float *c = malloc((size_t)(m * ldc) * sizeof *c), *bias = malloc((size_t)m * sizeof *bias);
     float *ap = malloc(hidp__sgemm_packed_a_floats(kern, m, k) * sizeof *ap);
     float *scratch = malloc(hidp__sgemm_scratch_floats(kern, k, n) * sizeof *scratch);
+    float *res = malloc((size_t)(m * ldc) * sizeof *res);
+    for (int64_t i = 0; i < m * ldc; i++)
+        res[i] = frand();
     for (int64_t i = 0; i < m * k; i++)
         a[i] = frand();
     for (int64_t i = 0; i < k * n; i++)
@@ -50,7 +53,8 @@ static double run_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t n, int
     const hidp__sgemm_call call = {.kern = kern, .m = m, .n = n, .k = k, .a_packed = ap,
                                    .pack_b = in_place ? NULL : hidp__sgemm_pack_b_matrix,
                                    .b_src = &bm, .c = c, .ldc = ldc,
-                                   .bias = with_bias ? bias : NULL, .act = act};
+                                   .bias = with_bias ? bias : NULL, .act = act,
+                                   .res = with_res ? res : NULL};
     hidp__sgemm(&call, m0, m1, scratch);
     double worst = 0;
     *clobbered = 0;
@@ -61,7 +65,7 @@ static double run_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t n, int
                 *clobbered |= got != 1234.5f;
                 continue;
             }
-            double s = with_bias ? bias[i] : 0.0, mag = 1.0;
+            double s = (with_bias ? bias[i] : 0.0) + (with_res ? res[i * ldc + j] : 0.0), mag = 1.0;
             for (int64_t kk = 0; kk < k; kk++) {
                 s += (double)a[i * k + kk] * b[kk * n + j];
                 mag += fabs((double)a[i * k + kk] * b[kk * n + j]);
@@ -72,7 +76,7 @@ static double run_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t n, int
             if (!(d <= worst))
                 worst = isnan(d) ? INFINITY : d;
         }
-    free(a), free(b), free(c), free(bias), free(ap), free(scratch);
+    free(a), free(b), free(c), free(bias), free(ap), free(scratch), free(res);
     return worst;
 }
 
@@ -100,9 +104,12 @@ static double rows_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t k, in
     hidp__sgemm_pack_a(kern, a, k, m, k, ap);
     const hidp__sgemm_rows b = {base, off};
     const hidp__act relu = {HIDP__ACT_RELU, 0, 0};
+    float *res = malloc((size_t)(m * (ohw + 1)) * sizeof *res);
+    for (int64_t i = 0; i < m * (ohw + 1); i++)
+        res[i] = frand();
     const hidp__sgemm_call call = {.kern = kern, .m = m, .n = n, .k = k, .a_packed = ap,
                                    .b_rows = &b, .c = c, .ldc = ohw + 1, .c_wide = wide,
-                                   .c_cols = cols, .bias = bias, .act = &relu};
+                                   .c_cols = cols, .bias = bias, .act = &relu, .res = res};
     hidp__sgemm(&call, 0, m, tile);
     double worst = 0;
     *clobbered = 0;
@@ -111,7 +118,7 @@ static double rows_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t k, in
         for (int64_t q = 0; q < n; q++) {
             if (q % wide >= cols)
                 continue;
-            double sum = bias[i], mag = 1.0;
+            double sum = bias[i] + res[i * (ohw + 1) + q / wide * cols + q % wide], mag = 1.0;
             for (int64_t kk = 0; kk < k; kk++) {
                 sum += (double)a[i * k + kk] * base[off[kk] + q];
                 mag += fabs((double)a[i * k + kk] * base[off[kk] + q]);
@@ -122,7 +129,7 @@ static double rows_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t k, in
                 worst = isnan(d) ? INFINITY : d;
         }
     }
-    free(base), free(a), free(c), free(bias), free(ap), free(tile), free(off);
+    free(base), free(a), free(c), free(bias), free(ap), free(tile), free(off), free(res);
     return worst;
 }
 
@@ -142,7 +149,7 @@ int main(void)
     for (int ii = 0; ii < 3; ii++) {
         const hidp__sgemm_kernel *kern = hidp__sgemm_find(isas[ii]);
         if (!kern) {
-            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0] * 4 + 1; s++)
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0] * 5 + 1; s++)
                 tap_skip("this CPU does not run it", "%s kernel", isas[ii]);
             continue;
         }
@@ -150,21 +157,23 @@ int main(void)
                kern->nr);
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             const int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
-            for (int variant = 0; variant < 4; variant++) {
-                /* whole; a range cut inside tiles; bias + an activation; B read in place */
-                const int64_t m0 = variant == 1 ? m / 3 : 0;
-                const int64_t m1 = variant == 1 ? m - m / 4 : m;
+            for (int variant = 0; variant < 5; variant++) {
+                /* whole; a range cut inside tiles; bias + an activation; B read in place;
+                 * a residual added (packed B, a cut range) */
+                const int64_t m0 = variant == 1 || variant == 4 ? m / 3 : 0;
+                const int64_t m1 = variant == 1 || variant == 4 ? m - m / 4 : m;
                 const int ai = (int)((s + (size_t)variant) % 6);
                 int clobbered;
                 const double d = run_case(kern, m, n, k, m0, m1, variant != 0,
                                           variant >= 2 ? acts[ai] : NULL, variant == 3,
-                                          &clobbered);
+                                          variant == 4, &clobbered);
                 tap_ok(d < 1e-6 && !clobbered,
                        "%s m=%lld n=%lld k=%lld rows [%lld,%lld) bias=%d act=%s B %s: max diff / "
                        "sum|a*b| %.3g, outside rows %s",
                        kern->isa, (long long)m, (long long)n, (long long)k, (long long)m0,
                        (long long)m1, variant != 0, variant >= 2 ? act_names[ai] : "none",
-                       variant == 3 ? "in place" : "packed", d,
+                       variant == 3 ? "in place" : variant == 4 ? "packed + residual" : "packed",
+                       d,
                        clobbered ? "CLOBBERED" : "untouched");
             }
         }
@@ -181,7 +190,7 @@ int main(void)
             const double d = rows_case(kern, rc[r][0], rc[r][1], rc[r][2], rc[r][3], rc[r][4],
                                        &clobbered);
             tap_ok(d < 1e-6 && !clobbered,
-                   "%s shifted rows m=%lld k=%lld wide %lld keep %lld x %lld rows, relu: max diff "
+                   "%s shifted rows m=%lld k=%lld wide %lld keep %lld x %lld rows, residual, relu: max diff "
                    "/ sum|a*b| %.3g, past the output %s", kern->isa, (long long)rc[r][0],
                    (long long)rc[r][1], (long long)rc[r][2], (long long)rc[r][3],
                    (long long)rc[r][4], d, clobbered ? "CLOBBERED" : "untouched");
