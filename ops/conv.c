@@ -217,6 +217,8 @@ size_t hidp__conv_scratch(hidp__conv_geom *g, int kind, const hidp__sgemm_kernel
         return hidp__conv_depthwise_plan(g);
     if (kind == HIDP__CONV_SHIFTED)
         return hidp__conv_shifted_scratch(g, kern);
+    if (kind == HIDP__CONV_WINOGRAD)
+        return hidp__conv_winograd_scratch(g, kern);
     return hidp__sgemm_scratch_floats(kern, g->cg * g->kh * g->kw, g->oh * g->ow);
 }
 
@@ -343,21 +345,23 @@ static int conv_reshape(hidp__graph *gr, hidp__node *n, hidp__err *err)
     else if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && !g.pt && !g.pl && !g.pb &&
              !g.pr)
         p->kind = HIDP__CONV_1X1;
+    else if (hidp__conv_winograd_fits(&g) && !getenv("HIDP_NO_WINOGRAD"))
+        p->kind = HIDP__CONV_WINOGRAD;
     else if (hidp__conv_shifted_fits(&g))
         p->kind = HIDP__CONV_SHIFTED;
     else
         p->kind = HIDP__CONV_IM2COL;
     p->g = g;
-    if (p->kind != HIDP__CONV_DEPTHWISE &&
-        hidp__conv_pack_weights(p, w->data, hidp__sgemm_best()))
+    if (p->kind == HIDP__CONV_WINOGRAD ? hidp__conv_winograd_pack(p, w->data, hidp__sgemm_best())
+        : p->kind != HIDP__CONV_DEPTHWISE && hidp__conv_pack_weights(p, w->data, hidp__sgemm_best()))
         return hidp__fail(err, HIDP_ENOMEM, "conv '%s': out of memory packing the weights",
                           n->name);
     n->scratch = hidp__conv_scratch(&p->g, p->kind, hidp__sgemm_best());
     /* An im2col or shifted GEMM split by channels has every worker pack or copy the whole
      * input; split by rows, each copies only its own rows and all read the weights (M x K),
      * which costs less while there are more pixels than output channels per group. */
-    n->split_rows = (p->kind == HIDP__CONV_IM2COL || p->kind == HIDP__CONV_SHIFTED) &&
-                    g.oh * g.ow >= g.mg;
+    n->split_rows = (p->kind == HIDP__CONV_IM2COL || p->kind == HIDP__CONV_SHIFTED ||
+                     p->kind == HIDP__CONV_WINOGRAD) && g.oh * g.ow >= g.mg;
     n->takes_residual = p->kind != HIDP__CONV_DEPTHWISE; /* the GEMM kinds (and conv_naive) */
     p->resolved = 1;
 
@@ -394,6 +398,9 @@ static void conv_run(const hidp__graph *gr, const hidp__node *n, hidp__slice s, 
     case HIDP__CONV_SHIFTED:
         hidp__conv_shifted(&p->g, &io, s, scratch);
         break;
+    case HIDP__CONV_WINOGRAD:
+        hidp__conv_winograd(&p->g, &io, s, scratch);
+        break;
     default:
         hidp__conv_im2col(&p->g, &io, s, scratch);
         break;
@@ -413,7 +420,7 @@ static void conv_describe(const hidp__graph *gr, const hidp__node *n, char *buf,
 {
     (void)gr;
     const hidp__conv_params *p = n->params;
-    static const char *const kinds[] = {"im2col", "1x1", "dw", "shifted"};
+    static const char *const kinds[] = {"im2col", "1x1", "dw", "shifted", "winograd"};
     char txt[96];
     if (!p) {
         snprintf(buf, len, "%s", "");

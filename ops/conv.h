@@ -6,8 +6,10 @@
  *   conv_1x1.c        1x1, stride 1, no padding (any group but depthwise): hidp's GEMM
  *                     (ops/sgemm.h) packing its B panels straight from the input
  *   conv_depthwise.c  group == C (channel multiplier M/C >= 1): a direct kernel
- *   conv_shifted.c    other stride-1 convolutions: the GEMM reading a zero-padded copy of the
- *                     input at shifted rows, no im2col
+ *   conv_winograd.c   3x3 stride-1 on maps of 28x28 and more: Winograd F(2x2, 3x3), 16 GEMMs
+ *                     with 2.25x fewer multiply-adds
+ *   conv_shifted.c    other convolutions: the GEMM reading a zero-padded (and for strides,
+ *                     phase-split) copy of the input at shifted rows, no im2col
  *   conv_im2col.c     everything else: the GEMM with B panels packed by im2col
  *                     (ops/im2col.c) from the input, no patch matrix in between
  *   conv_ref.c        the naive twins (Conv and ConvTranspose) the tests compare against
@@ -33,7 +35,8 @@ enum {
     HIDP__CONV_IM2COL = 0,
     HIDP__CONV_1X1,
     HIDP__CONV_DEPTHWISE,
-    HIDP__CONV_SHIFTED
+    HIDP__CONV_SHIFTED,
+    HIDP__CONV_WINOGRAD
 };
 
 /* auto_pad */
@@ -96,7 +99,14 @@ void hidp__conv_im2col(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__
                        float *scratch);
 void hidp__conv_shifted(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__slice s,
                         float *scratch);
-/* Whether g (stride 1) suits conv_shifted, and its scratch in floats. (conv_shifted.c) */
+void hidp__conv_winograd(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__slice s,
+                         float *scratch);
+/* Whether g suits conv_winograd, its scratch in floats, and its weight transform + packing into
+ * p->packed (16 matrices). (conv_winograd.c) */
+int hidp__conv_winograd_fits(const hidp__conv_geom *g);
+size_t hidp__conv_winograd_scratch(const hidp__conv_geom *g, const hidp__sgemm_kernel *kern);
+int hidp__conv_winograd_pack(hidp__conv_params *p, const float *w, const hidp__sgemm_kernel *kern);
+/* Whether g suits conv_shifted, and its scratch in floats. (conv_shifted.c) */
 int hidp__conv_shifted_fits(const hidp__conv_geom *g);
 size_t hidp__conv_shifted_scratch(const hidp__conv_geom *g, const hidp__sgemm_kernel *kern);
 /* The naive twins, straight from the ONNX definitions (ops/conv_ref.c). The ConvTranspose one

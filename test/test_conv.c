@@ -161,6 +161,7 @@ static void run_case(const conv_case *cc, int transpose)
 #define NOACT HIDP__ACT_NONE, 0.0f, 0.0f
 #define IM2COL HIDP__CONV_IM2COL
 #define SHIFTED HIDP__CONV_SHIFTED
+#define WINOGRAD HIDP__CONV_WINOGRAD
 #define K1X1 HIDP__CONV_1X1
 #define DW HIDP__CONV_DEPTHWISE
 
@@ -175,8 +176,19 @@ static const conv_case conv_cases[] = {
     {"c17 m33 33x33 k5 p2 clip", 1, 17, 33, 33, 33, 5, 5, S(1, 1),
      S(1, 1), PADS(2, 2, 2, 2), 0, NULL, 1, CLIP, SHIFTED, {0}, {0}},
     /* 64 * 42 padded floats per row: bands of 22 output rows, so a row slice spans bands */
-    {"c64 m20 40x40 k3 p1 relu (shifted, several bands)", 1, 64, 40, 40, 20, 3, 3, S(1, 1),
-     S(1, 1), PADS(1, 1, 1, 1), 0, NULL, 1, RELU, SHIFTED, {0}, {0}},
+    {"c64 m20 40x40 k5 p2 relu (shifted, several bands)", 1, 64, 40, 40, 20, 5, 5, S(1, 1),
+     S(1, 1), PADS(2, 2, 2, 2), 0, NULL, 1, RELU, SHIFTED, {0}, {0}},
+    /* Winograd F(2x2, 3x3): 3x3 stride 1 on maps of 28x28 pixels and more */
+    {"c64 m20 40x40 k3 p1 relu (winograd, 2 blocks)", 1, 64, 40, 40, 20, 3, 3, S(1, 1),
+     S(1, 1), PADS(1, 1, 1, 1), 0, NULL, 1, RELU, WINOGRAD, {0}, {0}},
+    {"c9 m11 29x31 k3 p1 (winograd, odd map)", 1, 9, 29, 31, 11, 3, 3, S(1, 1), S(1, 1),
+     PADS(1, 1, 1, 1), 0, NULL, 1, NOACT, WINOGRAD, {0}, {0}},
+    {"c16 m24 30x30 k3 clip (winograd, no padding)", 1, 16, 30, 30, 24, 3, 3, S(1, 1),
+     S(1, 1), PADS(0, 0, 0, 0), 0, NULL, 1, CLIP, WINOGRAD, {0}, {0}},
+    {"c8 m8 30x29 k3 pads 2,0,0,1 (winograd, asymmetric)", 1, 8, 30, 29, 8, 3, 3, S(1, 1),
+     S(1, 1), PADS(2, 0, 0, 1), 0, NULL, 1, RELU, WINOGRAD, {0}, {0}},
+    {"c8 m70 28x28 k3 p1 batch 2 (winograd, channel chunks)", 2, 8, 28, 28, 70, 3, 3,
+     S(1, 1), S(1, 1), PADS(1, 1, 1, 1), 0, NULL, 1, NOACT, WINOGRAD, {0}, {0}},
     {"c5 m9 30x30 k3 s2 p1 (shifted, strided)", 1, 5, 30, 30, 9, 3, 3, S(2, 2),
      S(1, 1), PADS(1, 1, 1, 1), 0, NULL, 1, NOACT, SHIFTED, {0}, {0}},
     /* a band of one output row would pass 8 x 64K floats: im2col, in several pixel blocks */
