@@ -54,12 +54,18 @@ static int64_t band_w(const hidp__conv_geom *g)
 {
     return 2 * tiles_w(g) + 2;
 }
+/* Tiles a block should have at least, whatever V's budget: they are the 16 GEMMs' columns, and
+ * with fewer than a few panels the GEMMs crawl (VGG-16's 512-channel layers got 2 rows of 14
+ * tiles from the budget and ran at 140-190 GFLOP/s). */
+#define WINO_MIN_TILES 128
+
 /* Rows of tiles per block. */
 static int64_t block_rows(const hidp__conv_geom *g)
 {
     int64_t r = WINO_V_FLOATS / (16 * g->cg * tiles_w(g));
-    if (r < 1)
-        r = 1;
+    const int64_t for_tiles = (WINO_MIN_TILES + tiles_w(g) - 1) / tiles_w(g);
+    if (r < for_tiles)
+        r = for_tiles;
     return r < tiles_h(g) ? r : tiles_h(g);
 }
 

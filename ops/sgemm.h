@@ -35,6 +35,10 @@ typedef struct hidp__sgemm_kernel {
     void (*tile_rows)(int64_t kc, const float *a, const float *b, const int64_t *off, float *c,
                       int64_t ldc, int accumulate, int last, const float *bias, float lo,
                       float hi, int fn);
+    /* GEMV by rows: y[r] = dot(x, w + r * ldw) over k floats, r < rows (a fully connected
+     * layer on one sample, bound by reading w). */
+    void (*dot_rows)(int64_t k, const float *x, const float *w, int64_t ldw, int64_t rows,
+                     float *y);
 } hidp__sgemm_kernel;
 
 /* The best kernel this CPU runs (or HIDP_ISA's); never NULL. */

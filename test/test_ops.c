@@ -441,6 +441,21 @@ static void test_gemm(void)
     hidp__node_set_int(n, "transB", 1);
     n->act.kind = HIDP__ACT_RELU;
     check(&t, "Gemm M=1 transB + fused Relu");
+    /* K >= 64, M <= 4, transB: the GEMV path (4 rows at a time, vector body and scalar tail) */
+    for (int m = 1; m <= 3; m += 2) {
+        optest_init(&t);
+        n = NODE(&t, "Gemm", IN(&t, "a", 1, m, 203), CONST(&t, "b", 2, 39, 203),
+                 CONST(&t, "c", 3, 39));
+        hidp__node_set_int(n, "transB", 1);
+        hidp__node_set_float(n, "alpha", 0.5f);
+        hidp__node_set_float(n, "beta", 2.0f);
+        check(&t, m == 1 ? "Gemm GEMV M=1 K=203 N=39 alpha beta bias"
+                         : "Gemm GEMV M=3 K=203 N=39 alpha beta bias");
+    }
+    optest_init(&t);
+    n = NODE(&t, "Gemm", IN(&t, "a", 1, 2, 300), CONST(&t, "b", 2, 600, 300));
+    hidp__node_set_int(n, "transB", 1);
+    check(&t, "Gemm GEMV M=2 K=300 N=600 (several column chunks), no C");
     optest_init(&t);
     int a = KNOWN(&t, "a", F(1, 2, 3, 4), 2, 2);
     n = NODE(&t, "Gemm", a, optest_const_f32(&t, "b", 2, D(3, 2), F(1, 0, 0, 1, 1, 1)),

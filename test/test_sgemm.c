@@ -196,5 +196,33 @@ int main(void)
                    (long long)rc[r][4], d, clobbered ? "CLOBBERED" : "untouched");
         }
     }
+    for (int ii = 0; ii < 3; ii++) {
+        const hidp__sgemm_kernel *kern = hidp__sgemm_find(isas[ii]);
+        if (!kern) {
+            tap_skip("this CPU does not run it", "%s kernel, dot_rows", isas[ii]);
+            continue;
+        }
+        enum { K = 203, ROWS = 7, LD = 211 };
+        static float x[K], w[ROWS * LD], y[ROWS + 1];
+        for (int i = 0; i < K; i++)
+            x[i] = frand();
+        for (int i = 0; i < ROWS * LD; i++)
+            w[i] = frand();
+        y[ROWS] = 1234.5f;
+        kern->dot_rows(K, x, w, LD, ROWS, y);
+        double worst = 0;
+        for (int r = 0; r < ROWS; r++) {
+            double sum = 0, mag = 1;
+            for (int i = 0; i < K; i++) {
+                sum += (double)x[i] * w[r * LD + i];
+                mag += fabs((double)x[i] * w[r * LD + i]);
+            }
+            const double d = fabs(y[r] - sum) / mag;
+            worst = d > worst ? d : worst;
+        }
+        tap_ok(worst < 1e-6 && y[ROWS] == 1234.5f,
+               "%s dot_rows k=%d rows=%d (4 at a time + 3 alone): max diff / sum|x*w| %.3g",
+               kern->isa, K, ROWS, worst);
+    }
     return tap_done();
 }
