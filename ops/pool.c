@@ -275,8 +275,12 @@ static void split_row(const pool_params *p, const float *irow, int64_t iw, int64
         const float *src = irow + j0 * sw + f - p->pb[1];
         for (int64_t j = 0; j < j0; j++)
             ph[j] = -FLT_MAX;
-        for (int64_t j = j0; j < j1; j++)
-            ph[j] = src[(j - j0) * sw];
+        if (sw == 2) /* a constant stride, which the vectoriser turns into shuffles */
+            for (int64_t j = j0; j < j1; j++)
+                ph[j] = src[(j - j0) * 2];
+        else
+            for (int64_t j = j0; j < j1; j++)
+                ph[j] = src[(j - j0) * sw];
         for (int64_t j = j1; j < pl; j++)
             ph[j] = -FLT_MAX;
     }
