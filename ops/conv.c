@@ -12,6 +12,12 @@
 #include "conv.h"
 #include "conv_depthwise.h"
 
+/* Largest map (pixels) that runs on the transposed tile: with 28x28 too, ResNet-50 went from
+ * 41.7 to 46.0 ms (its pixel panels are full there, and the transposing store costs). */
+#ifndef HIDP__CONV_T_MAX_PIXELS
+#define HIDP__CONV_T_MAX_PIXELS (14 * 14)
+#endif
+
 
 /* ---- attributes (shared with ConvTranspose) ---- */
 
@@ -226,13 +232,19 @@ int hidp__conv_pack_weights(hidp__conv_params *p, const float *w, const hidp__sg
 {
     const hidp__conv_geom *g = &p->g;
     const int64_t k = g->cg * g->kh * g->kw;
-    const size_t per_group = hidp__sgemm_packed_a_floats(kern, g->mg, k);
+    const size_t per_group = p->transposed ? hidp__sgemm_packed_wt_floats(kern, g->mg, k)
+                                           : hidp__sgemm_packed_a_floats(kern, g->mg, k);
     float *packed = realloc(p->packed, per_group * (size_t)g->group * sizeof *packed);
     if (!packed)
         return HIDP_ENOMEM;
-    for (int64_t grp = 0; grp < g->group; grp++)
-        hidp__sgemm_pack_a(kern, w + grp * g->mg * k, k, g->mg, k,
-                           packed + (size_t)grp * per_group);
+    for (int64_t grp = 0; grp < g->group; grp++) {
+        if (p->transposed)
+            hidp__sgemm_pack_wt(kern, w + grp * g->mg * k, k, g->mg, k,
+                                packed + (size_t)grp * per_group);
+        else
+            hidp__sgemm_pack_a(kern, w + grp * g->mg * k, k, g->mg, k,
+                               packed + (size_t)grp * per_group);
+    }
     p->packed = packed;
     p->packed_group = per_group;
     p->kern = kern;
@@ -352,6 +364,18 @@ static int conv_reshape(hidp__graph *gr, hidp__node *n, hidp__err *err)
     else
         p->kind = HIDP__CONV_IM2COL;
     p->g = g;
+    /* Maps whose rows split into whole runs of the transposed tile's pixels (7x7, 14x14: 49
+     * and 196 pixels fill 32-wide pixel panels to 77% and 88%) use it when the kernel has one,
+     * for long reductions (ResNet-50's late layers: 46.4 -> 41.7 ms in all) and activations the
+     * transposing store does inline; with short K or a SiLU (MobileNet-V2, EfficientNet-B0) the
+     * store's per-pixel work outweighed the saved columns (6.2 -> 6.3 and 11.7 -> 15.1 ms). */
+    const hidp__sgemm_kernel *best = hidp__sgemm_best();
+    const int act = n->act.kind;
+    p->transposed = (p->kind == HIDP__CONV_1X1 || p->kind == HIDP__CONV_SHIFTED) &&
+                    best->tile_t && g.ow % best->tmr == 0 &&
+                    g.oh * g.ow <= HIDP__CONV_T_MAX_PIXELS && g.cg * g.kh * g.kw >= 256 &&
+                    (act == HIDP__ACT_NONE || act == HIDP__ACT_RELU || act == HIDP__ACT_CLIP) &&
+                    !getenv("HIDP_NO_TRANSPOSED");
     if (p->kind == HIDP__CONV_WINOGRAD ? hidp__conv_winograd_pack(p, w->data, hidp__sgemm_best())
         : p->kind != HIDP__CONV_DEPTHWISE && hidp__conv_pack_weights(p, w->data, hidp__sgemm_best()))
         return hidp__fail(err, HIDP_ENOMEM, "conv '%s': out of memory packing the weights",
@@ -428,7 +452,7 @@ static void conv_describe(const hidp__graph *gr, const hidp__node *n, char *buf,
     }
     hidp__conv_format(p, txt, sizeof txt);
     if (p->resolved)
-        snprintf(buf, len, "%s %s", txt, kinds[p->kind]);
+        snprintf(buf, len, "%s %s%s", txt, kinds[p->kind], p->transposed ? " T" : "");
     else
         snprintf(buf, len, "%s", txt);
 }

@@ -78,6 +78,8 @@ typedef struct hidp__conv_params {
     const hidp__sgemm_kernel *kern;
     float *packed;
     size_t packed_group;
+    int transposed;          /* 1x1 / shifted on small maps: the transposed tile, weights packed
+                                channel-major (hidp__sgemm_pack_wt) */
 } hidp__conv_params;
 
 /* The tensors of one call. b is NULL without bias. */

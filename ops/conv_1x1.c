@@ -25,7 +25,8 @@ void hidp__conv_1x1(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__sli
                 .b_src = &b, /* read in place */
                 .c = io->y + (n * g->m + m_base) * hw + p_begin, .ldc = hw,
                 .res = io->res ? io->res + (n * g->m + m_base) * hw + p_begin : NULL,
-                .bias = io->b ? io->b + m_base : NULL, .act = io->act};
+                .bias = io->b ? io->b + m_base : NULL, .act = io->act,
+                .transposed = io->p->transposed};
             hidp__sgemm(&call, m_lo - m_base, m_hi - m_base, scratch);
         }
     }

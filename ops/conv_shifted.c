@@ -158,7 +158,8 @@ void hidp__conv_shifted(const hidp__conv_geom *g, const hidp__conv_io *io, hidp_
                     .c = io->y + (n * g->m + m_base) * ohw + oy0 * g->ow, .ldc = ohw,
                     .res = io->res ? io->res + (n * g->m + m_base) * ohw + oy0 * g->ow : NULL,
                     .c_wide = wq, .c_cols = g->ow,
-                    .bias = io->b ? io->b + m_base : NULL, .act = io->act};
+                    .bias = io->b ? io->b + m_base : NULL, .act = io->act,
+                    .transposed = io->p->transposed};
                 hidp__sgemm(&call, m_lo - m_base, m_hi - m_base, tile);
             }
         }

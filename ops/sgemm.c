@@ -100,6 +100,21 @@ void hidp__sgemm_pack_a(const hidp__sgemm_kernel *kern, const float *a, int64_t 
     }
 }
 
+size_t hidp__sgemm_packed_wt_floats(const hidp__sgemm_kernel *kern, int64_t m, int64_t k)
+{
+    return (size_t)((m + kern->nr - 1) / kern->nr * kern->nr * k);
+}
+
+void hidp__sgemm_pack_wt(const hidp__sgemm_kernel *kern, const float *w, int64_t ldw, int64_t m,
+                         int64_t k, float *dst)
+{
+    const int nr = kern->nr;
+    for (int64_t p = 0; p < m; p += nr)
+        for (int64_t kk = 0; kk < k; kk++, dst += nr)
+            for (int j = 0; j < nr; j++)
+                dst[j] = p + j < m ? w[(p + j) * ldw + kk] : 0.0f;
+}
+
 void hidp__sgemm_pack_b_matrix(const void *src, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
                                int nr, float *dst)
 {
@@ -246,6 +261,56 @@ static void sgemm_rows(const hidp__sgemm_call *call, int64_t m0, int64_t m1, con
     }
 }
 
+int hidp__sgemm_t_fits(const hidp__sgemm_kernel *kern, int64_t n, int64_t c_wide, int64_t c_cols)
+{
+    if (!kern->tile_t || n <= 0)
+        return 0;
+    if (c_wide <= 0)
+        return n % kern->tmr == 0;
+    return c_cols % kern->tmr == 0 && n >= c_cols && (n - c_cols) % c_wide == 0;
+}
+
+/* The transposed tile over every whole run of tmr real outputs (hidp__sgemm_t_fits), channel
+ * panel by channel panel: K is not blocked (the panel of packed weights, K x nr, streams from L2
+ * while the accumulators stay in registers); bias, residual and activation are applied while
+ * the tile is transposed into C. */
+static void sgemm_t(const hidp__sgemm_call *call, int64_t m0, int64_t m1, const tile_act *ta,
+                    float *buf)
+{
+    const hidp__sgemm_kernel *kern = call->kern;
+    const int tmr = kern->tmr, nr = kern->nr;
+    const hidp__sgemm_matrix *mat = call->b_rows ? NULL : call->b_src;
+    const int wide = call->c_wide > 0;
+    const int64_t cols = wide ? call->c_cols : call->n;
+    const int64_t rows = wide ? (call->n - call->c_cols) / call->c_wide + 1 : 1;
+    float t[SGEMM_MAX_MR];
+    for (int64_t p = m0 / nr * nr; p < m1; p += nr) {
+        const float *wt = call->a_packed + p * call->k;
+        const int64_t c_lo = m0 > p ? m0 - p : 0, c_hi = m1 - p < nr ? m1 - p : nr;
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t x0 = 0; x0 < cols; x0 += tmr) {
+                const int64_t q = (wide ? r * call->c_wide : 0) + x0, out0 = r * cols + x0;
+                if (call->b_rows)
+                    kern->tile_t(call->k, call->b_rows->base + q, call->b_rows->off, 0, wt, buf, 0);
+                else
+                    kern->tile_t(call->k, mat->p + q, NULL, mat->ld, wt, buf, 0);
+                for (int64_t c = c_lo; c < c_hi; c++) {
+                    const int64_t ch = p + c;
+                    const float bias = call->bias ? call->bias[ch] : 0.0f;
+                    const float *res = call->res ? call->res + ch * call->ldc + out0 : NULL;
+                    for (int i = 0; i < tmr; i++) {
+                        float v = buf[i * nr + c] + bias + (res ? res[i] : 0.0f);
+                        v = v < ta->lo ? ta->lo : v;
+                        t[i] = v > ta->hi ? ta->hi : v;
+                    }
+                    if (ta->fn != HIDP__ACT_NONE || !ta->fused)
+                        hidp__act_apply(call->act, t, (size_t)tmr);
+                    memcpy(call->c + ch * call->ldc + out0, t, (size_t)tmr * sizeof *t);
+                }
+            }
+    }
+}
+
 void hidp__sgemm(const hidp__sgemm_call *call, int64_t m0, int64_t m1, float *scratch)
 {
     const hidp__sgemm_kernel *kern = call->kern;
@@ -254,6 +319,10 @@ void hidp__sgemm(const hidp__sgemm_call *call, int64_t m0, int64_t m1, float *sc
     if (m0 >= m1 || n <= 0)
         return;
     const tile_act ta = act_in_tile(call->act);
+    if (call->transposed) {
+        sgemm_t(call, m0, m1, &ta, (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63));
+        return;
+    }
     if (call->b_rows) {
         sgemm_rows(call, m0, m1, &ta,
                    (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63));

@@ -39,6 +39,12 @@ typedef struct hidp__sgemm_kernel {
      * layer on one sample, bound by reading w). */
     void (*dot_rows)(int64_t k, const float *x, const float *w, int64_t ldw, int64_t rows,
                      float *y);
+    /* The transposed tile (0 and NULL where the register file is too small): tmr pixels x nr
+     * channels, c[i * nr + j] (+)= sum_k a_k[i] * b[k * nr + j], a_k = a + off[k] or, with off
+     * NULL, a + k * lda; b packed by hidp__sgemm_pack_wt. */
+    int tmr;
+    void (*tile_t)(int64_t kc, const float *a, const int64_t *off, int64_t lda, const float *b,
+                   float *c, int accumulate);
 } hidp__sgemm_kernel;
 
 /* The best kernel this CPU runs (or HIDP_ISA's); never NULL. */
@@ -51,6 +57,12 @@ size_t hidp__sgemm_packed_a_floats(const hidp__sgemm_kernel *kern, int64_t m, in
 /* Packs the m x k row-major matrix a (row stride lda) into dst (rows past m zero). */
 void hidp__sgemm_pack_a(const hidp__sgemm_kernel *kern, const float *a, int64_t lda, int64_t m,
                         int64_t k, float *dst);
+
+/* The transposed layout (tile_t): W (m x k, row stride ldw) as ceil(m / nr) panels of k x nr,
+ * channels past m zero. hidp__sgemm_packed_wt_floats gives its size. */
+size_t hidp__sgemm_packed_wt_floats(const hidp__sgemm_kernel *kern, int64_t m, int64_t k);
+void hidp__sgemm_pack_wt(const hidp__sgemm_kernel *kern, const float *w, int64_t ldw, int64_t m,
+                         int64_t k, float *dst);
 
 /* Packs a plain row-major B: src is a hidp__sgemm_matrix. */
 typedef struct hidp__sgemm_matrix {
@@ -92,12 +104,18 @@ typedef struct hidp__sgemm_call {
     const hidp__act *act;           /* NULL or an activation; ReLU, Clip, Sigmoid and SiLU are
                                        applied in the tile's registers, others to each finished
                                        tile */
+    int transposed;                 /* a_packed is hidp__sgemm_pack_wt's layout and the
+                                       transposed tile runs (hidp__sgemm_t_fits must hold) */
 } hidp__sgemm_call;
 
 /* Floats of scratch hidp__sgemm needs for any call with this k and n. */
 size_t hidp__sgemm_scratch_floats(const hidp__sgemm_kernel *kern, int64_t k, int64_t n);
 /* Computes rows [m0, m1) of C (any m0, m1; multiples of kern->mr run fastest). */
 void hidp__sgemm(const hidp__sgemm_call *call, int64_t m0, int64_t m1, float *scratch);
+
+/* Whether a call of n columns (c_wide, c_cols as in the call) can run transposed: the kernel has
+ * the tile and the columns split into whole tiles of tmr real outputs. */
+int hidp__sgemm_t_fits(const hidp__sgemm_kernel *kern, int64_t n, int64_t c_wide, int64_t c_cols);
 
 /* Convenience for tests and benchmarks: C = A x B for row-major A (m x k), B (k x n), C (m x n),
  * packing A into scratch first. scratch: hidp__sgemm_plain_scratch_floats floats. */

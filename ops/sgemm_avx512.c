@@ -8,6 +8,7 @@
 #define SGEMM_VW 16
 #define SGEMM_MR 8
 #define SGEMM_NV 2
+#define SGEMM_TMR 7 /* 7 x 32: 7x7, 14x14, 28x28 maps split into whole tiles, 14 accumulators */
 #define SGEMM_NAME "avx512"
 #define SGEMM_SYM hidp__sgemm_kernel_avx512
 #include "sgemm_isa.h"

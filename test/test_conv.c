@@ -145,6 +145,12 @@ static void run_case(const conv_case *cc, int transpose)
     const hidp__conv_params *p = n->params;
     if (!transpose && cc->kind >= 0)
         TAP_EQ_INT(p->kind, cc->kind, "%s: kernel variant", cc->what);
+    if (!transpose && strstr(cc->what, "transposed tile")) {
+        if (hidp__sgemm_best()->tile_t)
+            TAP_EQ_INT(p->transposed, 1, "%s: runs on the transposed tile", cc->what);
+        else
+            tap_skip("this kernel has no transposed tile", "%s: transposed tile", cc->what);
+    }
     optest_check(&t, cc->what);
     tap_ok(slice_confined(&t, 0), "%s: a channel slice writes exactly its elements", cc->what);
     tap_ok(slice_confined(&t, 1), "%s: a row slice writes exactly its elements", cc->what);
@@ -178,7 +184,15 @@ static const conv_case conv_cases[] = {
     /* 64 * 42 padded floats per row: bands of 22 output rows, so a row slice spans bands */
     {"c64 m20 40x40 k5 p2 relu (shifted, several bands)", 1, 64, 40, 40, 20, 5, 5, S(1, 1),
      S(1, 1), PADS(2, 2, 2, 2), 0, NULL, 1, RELU, SHIFTED, {0}, {0}},
-    /* Winograd F(2x2, 3x3): 3x3 stride 1 on maps of 28x28 pixels and more */
+    /* maps of at most 14x14 whose rows split into runs of 7 pixels: the transposed tile (AVX-512;
+     * other kernels run these through the usual tiles) */
+    {"c64 m40 7x7 k3 p1 relu (shifted, transposed tile)", 1, 64, 7, 7, 40, 3, 3, S(1, 1),
+     S(1, 1), PADS(1, 1, 1, 1), 0, NULL, 1, RELU, SHIFTED, {0}, {0}},
+    {"c270 m33 14x14 k1 clip (1x1, transposed tile)", 1, 270, 14, 14, 33, 1, 1, S(1, 1),
+     S(1, 1), PADS(0, 0, 0, 0), 0, NULL, 1, CLIP, K1X1, {0}, {0}},
+    {"c32 m48 14x28 k3 s2 p1 batch 2 (shifted strided, transposed tile)", 2, 32, 14, 28, 48, 3,
+     3, S(2, 2), S(1, 1), PADS(1, 1, 1, 1), 0, NULL, 1, NOACT, SHIFTED, {0}, {0}},
+    /* Winograd F(2x2, 3x3): 3x3 stride 1 on maps of 14x14 pixels and more */
     {"c64 m20 40x40 k3 p1 relu (winograd, 2 blocks)", 1, 64, 40, 40, 20, 3, 3, S(1, 1),
      S(1, 1), PADS(1, 1, 1, 1), 0, NULL, 1, RELU, WINOGRAD, {0}, {0}},
     {"c9 m11 29x31 k3 p1 (winograd, odd map)", 1, 9, 29, 31, 11, 3, 3, S(1, 1), S(1, 1),

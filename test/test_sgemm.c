@@ -133,6 +133,68 @@ static double rows_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t k, in
     return worst;
 }
 
+/* The transposed tile: weights packed channel-major, B at shifted rows into a wide C (wide > 0)
+ * or a plain matrix read in place (wide == 0), bias, residual and SiLU, rows [m0, m1). */
+static double transposed_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t k, int64_t wide,
+                              int64_t cols, int64_t out_rows, int64_t m0, int64_t m1,
+                              int *clobbered)
+{
+    const int64_t n = wide ? (out_rows - 1) * wide + cols : cols * out_rows;
+    const int64_t span = n + kern->nr, ohw = out_rows * cols, ldc = ohw + 1;
+    float *base = malloc((size_t)(k * span) * sizeof *base), *a = malloc((size_t)(m * k) * 4);
+    float *c = malloc((size_t)(m * ldc) * sizeof *c), *bias = malloc((size_t)m * 4);
+    float *res = malloc((size_t)(m * ldc) * sizeof *res);
+    float *wt = malloc(hidp__sgemm_packed_wt_floats(kern, m, k) * sizeof *wt);
+    float *tile = malloc((size_t)(kern->nr * 32 + 16) * sizeof *tile);
+    int64_t *off = malloc((size_t)k * sizeof *off);
+    for (int64_t i = 0; i < k * span; i++)
+        base[i] = frand();
+    for (int64_t i = 0; i < m * k; i++)
+        a[i] = frand();
+    for (int64_t i = 0; i < m; i++)
+        bias[i] = frand();
+    for (int64_t i = 0; i < k; i++)
+        off[i] = ((i * 5) % k) * span;
+    for (int64_t i = 0; i < m * ldc; i++) {
+        c[i] = 1234.5f;
+        res[i] = frand();
+    }
+    hidp__sgemm_pack_wt(kern, a, k, m, k, wt);
+    const hidp__sgemm_rows b = {base, off};
+    const hidp__sgemm_matrix bm = {base, span}; /* row kk at base + kk * span */
+    const hidp__act silu = {HIDP__ACT_SILU, 0, 0};
+    const hidp__sgemm_call call = {.kern = kern, .m = m, .n = n, .k = k, .a_packed = wt,
+                                   .b_rows = wide ? &b : NULL, .b_src = &bm, .c = c, .ldc = ldc,
+                                   .c_wide = wide, .c_cols = cols, .bias = bias, .act = &silu,
+                                   .res = res, .transposed = 1};
+    hidp__sgemm(&call, m0, m1, tile);
+    double worst = 0;
+    *clobbered = 0;
+    for (int64_t i = 0; i < m; i++) {
+        for (int64_t o = 0; o < ohw; o++) {
+            const float got = c[i * ldc + o];
+            if (i < m0 || i >= m1) {
+                *clobbered |= got != 1234.5f;
+                continue;
+            }
+            const int64_t q = wide ? o / cols * wide + o % cols : o;
+            double sum = bias[i] + res[i * ldc + o], mag = 1.0;
+            for (int64_t kk = 0; kk < k; kk++) {
+                const double bv = wide ? base[off[kk] + q] : base[kk * span + q];
+                sum += a[i * k + kk] * bv;
+                mag += fabs(a[i * k + kk] * bv);
+            }
+            const double want = sum / (1 + exp(-sum));
+            const double d = fabs(got - want) / mag;
+            if (!(d <= worst))
+                worst = isnan(d) ? INFINITY : d;
+        }
+        *clobbered |= c[i * ldc + ohw] != 1234.5f;
+    }
+    free(base), free(a), free(c), free(bias), free(res), free(wt), free(tile), free(off);
+    return worst;
+}
+
 int main(void)
 {
     static const char *const isas[] = {"avx512", "avx2", "generic"};
@@ -194,6 +256,28 @@ int main(void)
                    "/ sum|a*b| %.3g, past the output %s", kern->isa, (long long)rc[r][0],
                    (long long)rc[r][1], (long long)rc[r][2], (long long)rc[r][3],
                    (long long)rc[r][4], d, clobbered ? "CLOBBERED" : "untouched");
+        }
+    }
+    for (int ii = 0; ii < 3; ii++) {
+        const hidp__sgemm_kernel *kern = hidp__sgemm_find(isas[ii]);
+        /* m, k, wide (0: plain), cols, rows, m0, m1 */
+        static const int64_t tc[][7] = {{40, 576, 9, 7, 7, 0, 40}, {70, 300, 16, 14, 3, 5, 61},
+                                        {33, 128, 0, 14, 14, 0, 33}, {64, 64, 0, 7, 2, 32, 64}};
+        for (size_t r = 0; r < sizeof tc / sizeof tc[0]; r++) {
+            if (!kern || !kern->tile_t) {
+                tap_skip(kern ? "the kernel has no transposed tile" : "this CPU does not run it",
+                         "%s transposed tile", isas[ii]);
+                continue;
+            }
+            int clobbered;
+            const double d = transposed_case(kern, tc[r][0], tc[r][1], tc[r][2], tc[r][3],
+                                             tc[r][4], tc[r][5], tc[r][6], &clobbered);
+            tap_ok(d < 1e-6 && !clobbered,
+                   "%s transposed tile m=%lld k=%lld %s %lld x %lld, rows [%lld,%lld), bias, "
+                   "residual, SiLU: max diff / sum|a*b| %.3g, other rows %s", kern->isa,
+                   (long long)tc[r][0], (long long)tc[r][1], tc[r][2] ? "wide" : "plain",
+                   (long long)tc[r][4], (long long)tc[r][3], (long long)tc[r][5],
+                   (long long)tc[r][6], d, clobbered ? "CLOBBERED" : "untouched");
         }
     }
     for (int ii = 0; ii < 3; ii++) {
