@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
+#include "cli_measure.h"
 
 static void usage(FILE *f)
 {
@@ -20,19 +20,6 @@ static void usage(FILE *f)
                "  -t, --threads N     worker threads splitting each layer (default 1)\n"
                "  -n, --runs N        run N times and print latency min/median/max on stderr\n"
                "  -h, --help          this text\n");
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 /* Prints the shape and the five largest values with their flat indices (class scores). */
@@ -126,12 +113,12 @@ int cli_run_main(int argc, char **argv)
         goto done;
     }
     for (int r = 0; r < runs; r++) {
-        double t0 = now_ms();
+        double t0 = cli_now_ms();
         if (hidp_model_run(m) != 0) {
             cli_fail("run", "%s", hidp_context_last_error(ctx));
             goto done;
         }
-        times[r] = now_ms() - t0;
+        times[r] = cli_now_ms() - t0;
     }
     const float *out;
     size_t out_count;
@@ -148,10 +135,11 @@ int cli_run_main(int argc, char **argv)
     } else {
         print_summary(&ti, out, out_count);
     }
-    qsort(times, (size_t)runs, sizeof *times, cmp_double);
+    cli_latency lat;
+    cli_latency_stats(times, runs, &lat);
     if (runs > 1)
         fprintf(stderr, "hidp run: %d runs, %d thread%s: min %.3f ms, median %.3f ms, max %.3f ms\n",
-                runs, threads, threads > 1 ? "s" : "", times[0], times[runs / 2], times[runs - 1]);
+                runs, threads, threads > 1 ? "s" : "", lat.min, lat.median, lat.max);
     else
         fprintf(stderr, "hidp run: %.3f ms, %d thread%s\n", times[0], threads,
                 threads > 1 ? "s" : "");

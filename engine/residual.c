@@ -29,16 +29,6 @@ static int readers(const hidp__graph *g, int v)
     return count;
 }
 
-static int same_shape(const hidp__shape *a, const hidp__shape *b)
-{
-    if (a->ndim != b->ndim)
-        return 0;
-    for (int i = 0; i < a->ndim; i++)
-        if (a->d[i] != b->d[i])
-            return 0;
-    return 1;
-}
-
 /* Folds Add node a into the producer of its operand `side` if that is allowed; 1 if it did. */
 static int fold_one(hidp__graph *g, hidp__node *a, int side, hidp__err *err)
 {
@@ -51,7 +41,7 @@ static int fold_one(hidp__graph *g, hidp__node *a, int side, hidp__err *err)
         return 0;
     const hidp__value *vy = &g->vals[y], *vr = &g->vals[r], *vz = &g->vals[z];
     if (vr->dtype != HIDP__DT_F32 || vz->dtype != HIDP__DT_F32 ||
-        !same_shape(&vy->shape, &vr->shape) || !same_shape(&vy->shape, &vz->shape))
+        !hidp__shape_equal(&vy->shape, &vr->shape) || !hidp__shape_equal(&vy->shape, &vz->shape))
         return 0;
     int *in = realloc(p->in, 4 * sizeof *in);
     if (!in)

@@ -366,14 +366,15 @@ static int conv_reshape(hidp__graph *gr, hidp__node *n, hidp__err *err)
     p->g = g;
     /* Maps whose rows split into whole runs of the transposed tile's pixels (7x7, 14x14: 49
      * and 196 pixels fill 32-wide pixel panels to 77% and 88%) use it when the kernel has one,
-     * for long reductions (ResNet-50's late layers: 46.4 -> 41.7 ms in all) and activations the
+     * for long reductions (K >= 512: ResNet-50's late layers, 46.4 -> 41.7 ms in all; its K = 256
+     * 1x1 convs on 14x14 ran at 165 GFLOP/s transposed, 199 not) and activations the
      * transposing store does inline; with short K or a SiLU (MobileNet-V2, EfficientNet-B0) the
      * store's per-pixel work outweighed the saved columns (6.2 -> 6.3 and 11.7 -> 15.1 ms). */
     const hidp__sgemm_kernel *best = hidp__sgemm_best();
     const int act = n->act.kind;
     p->transposed = (p->kind == HIDP__CONV_1X1 || p->kind == HIDP__CONV_SHIFTED) &&
                     best->tile_t && g.ow % best->tmr == 0 &&
-                    g.oh * g.ow <= HIDP__CONV_T_MAX_PIXELS && g.cg * g.kh * g.kw >= 256 &&
+                    g.oh * g.ow <= HIDP__CONV_T_MAX_PIXELS && g.cg * g.kh * g.kw >= 512 &&
                     (act == HIDP__ACT_NONE || act == HIDP__ACT_RELU || act == HIDP__ACT_CLIP) &&
                     !getenv("HIDP_NO_TRANSPOSED");
     if (p->kind == HIDP__CONV_WINOGRAD ? hidp__conv_winograd_pack(p, w->data, hidp__sgemm_best())

@@ -188,9 +188,9 @@ static const conv_case conv_cases[] = {
      * other kernels run these through the usual tiles) */
     {"c64 m40 7x7 k3 p1 relu (shifted, transposed tile)", 1, 64, 7, 7, 40, 3, 3, S(1, 1),
      S(1, 1), PADS(1, 1, 1, 1), 0, NULL, 1, RELU, SHIFTED, {0}, {0}},
-    {"c270 m33 14x14 k1 clip (1x1, transposed tile)", 1, 270, 14, 14, 33, 1, 1, S(1, 1),
+    {"c520 m33 14x14 k1 clip (1x1, transposed tile)", 1, 520, 14, 14, 33, 1, 1, S(1, 1),
      S(1, 1), PADS(0, 0, 0, 0), 0, NULL, 1, CLIP, K1X1, {0}, {0}},
-    {"c32 m48 14x28 k3 s2 p1 batch 2 (shifted strided, transposed tile)", 2, 32, 14, 28, 48, 3,
+    {"c64 m48 14x28 k3 s2 p1 batch 2 (shifted strided, transposed tile)", 2, 64, 14, 28, 48, 3,
      3, S(2, 2), S(1, 1), PADS(1, 1, 1, 1), 0, NULL, 1, NOACT, SHIFTED, {0}, {0}},
     /* Winograd F(2x2, 3x3): 3x3 stride 1 on maps of 14x14 pixels and more */
     {"c64 m20 40x40 k3 p1 relu (winograd, 2 blocks)", 1, 64, 40, 40, 20, 3, 3, S(1, 1),
