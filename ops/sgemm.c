@@ -196,6 +196,16 @@ static void edge_tile(const hidp__sgemm_kernel *kern, int64_t kc, const float *a
         memcpy(c + i * ldc, buf + i * nr, (size_t)cols * sizeof *buf);
 }
 
+/* Asks for n floats at p to be brought towards L2 (a cache line every 16 floats). The next
+ * panel of A is prefetched while the current one runs: late layers stream megabytes of packed
+ * weights from memory once per inference, in streams too short for the hardware prefetcher to
+ * ramp up (ResNet-50's layers ran 0.2-0.3 ms slower in sequence than alone). */
+static void prefetch_range(const float *p, int64_t n)
+{
+    for (int64_t i = 0; i < n; i += 16)
+        __builtin_prefetch(p + i, 0, 2);
+}
+
 /* Copies columns [0, cols) of rows [r0, r1) of a finished tile (buf, row stride nr) to C, whose
  * column q0 the tile's column 0 is; with c_wide, only the columns that are real outputs. With
  * load set, copies the other way, from C's layout (at c_rows) into the tile. */
@@ -246,6 +256,8 @@ static void sgemm_rows(const hidp__sgemm_call *call, int64_t m0, int64_t m1, con
         const int r1 = p + mr > m1 ? (int)(m1 - p) : mr;
         for (int i = 0; i < mr; i++)
             bias_tile[i] = call->bias && i >= r0 && i < r1 ? call->bias[p + i] : 0.0f;
+        if (p + mr < m1)
+            prefetch_range(call->a_packed + (p + mr) * call->k, mr * call->k);
         for (int64_t j = 0; j < call->n; j += nr) {
             const int cols = call->n - j < nr ? (int)(call->n - j) : nr;
             const float *bp = call->b_rows->base + j;
@@ -284,11 +296,19 @@ static void sgemm_t(const hidp__sgemm_call *call, int64_t m0, int64_t m1, const 
     const int64_t cols = wide ? call->c_cols : call->n;
     const int64_t rows = wide ? (call->n - call->c_cols) / call->c_wide + 1 : 1;
     float t[SGEMM_MAX_MR];
+    const int64_t tiles = rows * (cols / tmr), panel = nr * call->k;
     for (int64_t p = m0 / nr * nr; p < m1; p += nr) {
         const float *wt = call->a_packed + p * call->k;
         const int64_t c_lo = m0 > p ? m0 - p : 0, c_hi = m1 - p < nr ? m1 - p : nr;
+        /* the next panel of weights, a share before each tile */
+        const int64_t share = (panel / tiles + 15) / 16 * 16;
+        int64_t ahead = p + nr < m1 ? 0 : panel;
         for (int64_t r = 0; r < rows; r++)
             for (int64_t x0 = 0; x0 < cols; x0 += tmr) {
+                if (ahead < panel) {
+                    prefetch_range(wt + panel + ahead, share < panel - ahead ? share : panel - ahead);
+                    ahead += share;
+                }
                 const int64_t q = (wide ? r * call->c_wide : 0) + x0, out0 = r * cols + x0;
                 if (call->b_rows)
                     kern->tile_t(call->k, call->b_rows->base + q, call->b_rows->off, 0, wt, buf, 0);
@@ -347,6 +367,8 @@ void hidp__sgemm(const hidp__sgemm_call *call, int64_t m0, int64_t m1, float *sc
              * weights of late layers are megabytes, read from memory). */
             for (int64_t p = m0 / mr * mr; p < m1; p += mr) {
                 const float *ap = call->a_packed + p * k + k0 * mr;
+                if (p + mr < m1)
+                    prefetch_range(ap + mr * k, mr * kc);
                 const float *bias = call->bias && last ? call->bias + p : NULL;
                 const int r0 = p < m0 ? (int)(m0 - p) : 0;
                 const int r1 = p + mr > m1 ? (int)(m1 - p) : mr;
