@@ -198,6 +198,8 @@ static void plan_node(hidp__exec *e, int i)
     }
     int by_rows = h >= t && (c < 2 * t || n->split_rows);
     int64_t align = !by_rows && c >= 32 * (int64_t)t ? 16 : 1;
+    if (by_rows && n->row_align > 1 && h >= n->row_align * (int64_t)t)
+        align = n->row_align;
     for (int w = 0; w < t; w++) {
         int64_t lo, hi;
         hidp__split_even(by_rows ? h : c, t, align, w, &lo, &hi);

@@ -104,6 +104,8 @@ typedef struct hidp__node {
                               than ranges of channels (see engine/exec.c) */
     int takes_residual;    /* set by reshape: the op can take a 4th input laid out like its
                               output and add it before its activation (engine/residual.c) */
+    int row_align;         /* set by reshape: row bands should start at multiples of this
+                              (Winograd's 2-row tiles); 0 or 1: any row */
 } hidp__node;
 
 typedef struct hidp__graph {
