@@ -152,8 +152,9 @@ const char *hidp_zoo_name(int index);
 /* Builds zoo model `name` as a standard ONNX file in memory: torchvision's layer shapes, weights
  * drawn from a generator seeded by `seed` (the same seed gives the same bytes), BatchNorm
  * statistics calibrated so activations stay near unit scale. image_size is the input's height
- * and width (0: 224). The caller frees *onnx with hidp_free. Unknown name: HIDP_EINVAL with a
- * message listing the names. */
+ * and width (0: 224; at most 2048; too small for the model's pools: HIDP_EINVAL naming the
+ * layer and the smallest size that works). The caller frees *onnx with hidp_free. Unknown name:
+ * HIDP_EINVAL with a message listing the names. */
 int hidp_zoo_build(hidp_context *ctx, const char *name, uint64_t seed, int32_t image_size,
                    void **onnx, size_t *size);
 
