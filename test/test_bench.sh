@@ -9,38 +9,15 @@ bin=${HIDP_BUILDDIR:-.}/hidp
 src=${HIDP_SRCDIR:-.}
 data=$src/test/data
 compare=$src/bench/compare.sh
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hidp-bench.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
+tap_name=bench
+. "$src/test/tap.sh"
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
     what=$1
     shift
     if "$@" >"$tmp/check" 2>&1; then ok "$what"; else not_ok "$what" "$(cat "$tmp/check")"; fi
 }
 
-# expect STATUS PATTERN DESCRIPTION -- ARGS...: runs hidp ARGS and checks the exit status and
-# that stdout+stderr match PATTERN; for a failure, also that stderr is exactly one line.
-expect() {
-    want=$1 pat=$2 what=$3
-    shift 4
-    "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    text=$(cat "$tmp/err" "$tmp/out")
-    if [ "$got" -ne "$want" ]; then
-        not_ok "$what" "exit status $got, want $want" "output: $text"
-    elif ! printf '%s' "$text" | grep -q -- "$pat"; then
-        not_ok "$what" "output does not match '$pat'" "output: $text"
-    elif [ "$want" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
-        not_ok "$what" "stderr has $(wc -l <"$tmp/err") lines, want 1" "stderr: $(cat "$tmp/err")"
-    else
-        ok "$what"
-    fi
-}
 
 # json_check FILE LINES RUNS THREADS...: every line is a JSON object with the documented keys,
 # min <= median <= p90 <= max, mean within [min, max], runs and threads as asked.
@@ -201,5 +178,4 @@ else
     fi
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

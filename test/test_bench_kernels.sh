@@ -7,14 +7,9 @@ set -u
 bin=${HIDP_BUILDDIR:-.}/bench/bench_kernels
 src=${HIDP_SRCDIR:-.}
 fixtures=${HIDP_FIXTURES:-$src/../shared/fixtures}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hidp-kbench.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
+tap_name=kbench
+. "$src/test/tap.sh"
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 check() { # DESCRIPTION DIAGNOSTIC COMMAND...: ok if COMMAND succeeds
     what=$1 diag=$2
     shift 2
@@ -224,5 +219,4 @@ else
     ok "plot_kernels.sh refuses a file that is not a bench_kernels CSV"
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

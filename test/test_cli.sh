@@ -4,30 +4,8 @@
 set -u
 bin=${HIDP_BUILDDIR:-.}/hidp
 data=${HIDP_SRCDIR:-.}/test/data
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hidp-cli.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-
-# expect STATUS PATTERN DESCRIPTION -- ARGS...: runs hidp ARGS, checks the exit status and that
-# stderr (or stdout for status 0) matches PATTERN.
-expect() {
-    want=$1 pat=$2 what=$3
-    shift 4
-    "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    text=$(cat "$tmp/err" "$tmp/out")
-    if [ "$got" -ne "$want" ]; then
-        not_ok "$what" "exit status $got, want $want" "output: $text"
-    elif ! printf '%s' "$text" | grep -q -- "$pat"; then
-        not_ok "$what" "output does not match '$pat'" "output: $text"
-    else
-        ok "$what"
-    fi
-}
+tap_name=cli
+. "${HIDP_SRCDIR:-.}/test/tap.sh"
 
 # npy FILE DESCR FORTRAN SHAPE FLOATS: writes a .npy with the given header and FLOATS*4 zero bytes.
 npy() {
@@ -110,5 +88,4 @@ expect 2 "--threads" "bad thread count" -- run "$model" -i "$input" -t 0
 expect 2 "--threads" "non-numeric thread count" -- run "$model" -i "$input" -t two
 expect 2 "input is needed" "run without -i" -- run "$model"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

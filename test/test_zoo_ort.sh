@@ -11,33 +11,8 @@ diff_bin=${HIDP_BUILDDIR:-.}/test/npy_diff
 src=${HIDP_SRCDIR:-.}
 ort_run=${ORT_RUN:-$src/../shared/tools/ort-run.js}
 ort_dir=${ORT_NODE_DIR:-${HOME:-/root}/.ort/node_modules/onnxruntime-node}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hidp-zoo.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-
-# expect STATUS PATTERN DESCRIPTION -- ARGS...: runs hidp ARGS, checks the exit status and that
-# stdout+stderr match PATTERN; for status 1, also that stderr is exactly one line.
-expect() {
-    want=$1 pat=$2 what=$3
-    shift 4
-    "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    text=$(cat "$tmp/err" "$tmp/out")
-    if [ "$got" -ne "$want" ]; then
-        not_ok "$what" "exit status $got, want $want" "output: $text"
-    elif ! printf '%s' "$text" | grep -q -- "$pat"; then
-        not_ok "$what" "output does not match '$pat'" "output: $text"
-    elif [ "$want" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
-        not_ok "$what" "stderr is not one line" "stderr: $(cat "$tmp/err")"
-    else
-        ok "$what"
-    fi
-}
+tap_name=zoo
+. "$src/test/tap.sh"
 
 # nothing_written DESCRIPTION: the failed command left no file in $tmp/never (temporaries
 # included).
@@ -127,5 +102,4 @@ for m in resnet18 resnet50 resnet152 vgg16 mobilenet_v2 squeezenet1_1 efficientn
     rm -f "$f".*
 done
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done
