@@ -97,15 +97,19 @@ size_t hidp__conv_winograd_scratch(const hidp__conv_geom *g, const hidp__sgemm_k
     return w.v + w.band + w.mbuf + w.gemm + 16;
 }
 
-/* U = G g G^T for every (m, c), as 16 matrices [M, C] packed for kern. */
+/* U = G g G^T for every (m, c): 16 matrices [M, C], packed for kern chunk by chunk of WINO_MB
+ * output channels, the 16 of a chunk one after the other, so the 16 GEMMs of a chunk read one
+ * sequential stream of weights: ResNet-50's 14x14 layers ran 0.32 ms slower in a whole-model
+ * run than alone with 16 interleaved streams, 0.23 ms slower with one. */
 int hidp__conv_winograd_pack(hidp__conv_params *p, const float *w, const hidp__sgemm_kernel *kern)
 {
     static const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
     const hidp__conv_geom *g = &p->g;
     const int64_t m = g->mg, c = g->cg;
-    const size_t per = hidp__sgemm_packed_a_floats(kern, m, c);
+    const size_t per = hidp__sgemm_packed_a_floats(kern, WINO_MB, c); /* one (chunk, xi) */
+    const int64_t chunks = (m + WINO_MB - 1) / WINO_MB;
     float *u = malloc((size_t)(16 * m * c) * sizeof *u);
-    float *packed = realloc(p->packed, 16 * per * sizeof *packed);
+    float *packed = realloc(p->packed, (size_t)chunks * 16 * per * sizeof *packed);
     if (!u || !packed) {
         free(u);
         if (packed)
@@ -124,8 +128,12 @@ int hidp__conv_winograd_pack(hidp__conv_params *p, const float *w, const hidp__s
                     u[((i * 4 + j) * m + mi) * c + ci] =
                         t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
         }
-    for (int xi = 0; xi < 16; xi++)
-        hidp__sgemm_pack_a(kern, u + xi * m * c, c, m, c, packed + (size_t)xi * per);
+    for (int64_t cb = 0; cb < m; cb += WINO_MB) {
+        const int64_t rows = m - cb < WINO_MB ? m - cb : WINO_MB;
+        for (int xi = 0; xi < 16; xi++)
+            hidp__sgemm_pack_a(kern, u + (xi * m + cb) * c, c, rows, c,
+                               packed + (size_t)(cb / WINO_MB * 16 + xi) * per);
+    }
     free(u);
     p->packed = packed;
     p->packed_group = per;
@@ -274,16 +282,20 @@ void hidp__conv_winograd(const hidp__conv_geom *g, const hidp__conv_io *io, hidp
             fill_band(g, x, ty0, 2 * nr + 2, band);
             input_transform(g, band, nr, tb, v);
             const int64_t xi_stride = (WINO_MB + mr) * tb;
-            for (int64_t m0 = s.c0; m0 < s.c1; m0 += WINO_MB) {
-                const int64_t m1 = m0 + WINO_MB < s.c1 ? m0 + WINO_MB : s.c1;
-                const int64_t lead = m0 % mr; /* rows of the first panel before m0 */
+            /* the weights' chunks of WINO_MB channels that meet [c0, c1) */
+            for (int64_t cb = s.c0 / WINO_MB * WINO_MB; cb < s.c1; cb += WINO_MB) {
+                const int64_t m0 = cb > s.c0 ? cb : s.c0;
+                const int64_t m1 = cb + WINO_MB < s.c1 ? cb + WINO_MB : s.c1;
+                const int64_t lead = (m0 - cb) % mr; /* rows of the first panel before m0 */
+                const int64_t first = m0 - cb - lead; /* chunk row of that panel */
                 for (int xi = 0; xi < 16; xi++) {
                     const hidp__sgemm_matrix b = {v + xi * g->cg * tb, tb};
                     /* rows [m0, m1) land at mbuf + xi * xi_stride + (mr + m - m0) * tb */
                     const hidp__sgemm_call call = {
                         .kern = kern, .m = m1 - m0 + lead, .n = tb, .k = g->cg,
-                        .a_packed = io->p->packed + (size_t)xi * io->p->packed_group +
-                                    (m0 - lead) * g->cg,
+                        .a_packed = io->p->packed +
+                                    (size_t)(cb / WINO_MB * 16 + xi) * io->p->packed_group +
+                                    first * g->cg,
                         .b_src = &b,
                         .c = mbuf + xi * xi_stride + (mr - lead) * tb, .ldc = tb};
                     hidp__sgemm(&call, lead, m1 - m0 + lead, gs);
