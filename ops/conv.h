@@ -4,14 +4,16 @@
  * As in CMSIS-NN, one wrapper (ops/conv.c) picks a kernel by shape and each variant lives in its
  * own file:
  *   conv_1x1.c        1x1, stride 1, no padding (any group but depthwise): hidp's GEMM
- *                     (ops/sgemm.h) packing its B panels straight from the input
+ *                     (ops/sgemm.h) reading the input in place
  *   conv_depthwise.c  group == C (channel multiplier M/C >= 1): a direct kernel
- *   conv_winograd.c   3x3 stride-1 on maps of 28x28 and more: Winograd F(2x2, 3x3), 16 GEMMs
+ *   conv_winograd.c   3x3 stride-1 on maps of 14x14 and more: Winograd F(2x2, 3x3), 16 GEMMs
  *                     with 2.25x fewer multiply-adds
  *   conv_shifted.c    other convolutions: the GEMM reading a zero-padded (and for strides,
  *                     phase-split) copy of the input at shifted rows, no im2col
- *   conv_im2col.c     everything else: the GEMM with B panels packed by im2col
- *                     (ops/im2col.c) from the input, no patch matrix in between
+ *   conv_im2col.c     what conv_shifted cannot band (a single output row's band over 8x its
+ *                     budget): the GEMM with B panels packed by im2col (ops/im2col.c)
+ * The GEMM kinds take the transposed tile on small maps (hidp__conv_params.transposed) and a
+ * residual (hidp__conv_io.res).
  *   conv_ref.c        the naive twins (Conv and ConvTranspose) the tests compare against
  *   conv_transpose.c  ConvTranspose: sgemm + col2im restricted to the slice
  *
@@ -19,7 +21,8 @@
  * then has its L along h, so the executor's row slices are ranges of L, as for 2-D.
  *
  * Every kernel computes one slice (output channels [c0, c1), output rows [h0, h1), every batch
- * item), adds the bias and applies the fused activation to what it wrote, and allocates nothing.
+ * item), adds the bias (and residual) and applies the fused activation to what it wrote, and
+ * allocates nothing.
  */
 #ifndef HIDP_CONV_H
 #define HIDP_CONV_H
