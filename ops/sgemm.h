@@ -1,8 +1,10 @@
 /*
  * sgemm.h - hidp's own single-precision GEMM for convolutions: C = A x B where A (the weights,
- * M x K) is packed once at prepare, B (K x N: im2col patches or a 1x1 conv's input) is packed
- * block by block straight from its source by a callback, and the epilogue (bias per row of C,
- * ReLU / Clip) runs on the register tile before it is stored.
+ * M x K) is packed once at prepare and B (K x N) comes one of three ways: packed block by block
+ * from its source by a callback (im2col), read in place (a 1x1 conv's input), or read in place
+ * at shifted rows (a padded band of the input: conv_shifted). The epilogue (bias per row of C, a
+ * residual, ReLU / Clip / Sigmoid / SiLU) runs on the register tile before it is stored. A
+ * transposed tile (pixels x channels) serves small maps, and dot_rows fully connected layers.
  *
  * The micro-kernel is written once with GCC vector extensions (ops/sgemm_kernel.inc) and compiled
  * for several instruction sets; the best one the CPU supports is picked at run time, or the one
