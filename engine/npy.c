@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -307,6 +308,48 @@ int hidp__npy_save(const char *path, const float *data, const int64_t *dims, int
 }
 
 /* ---- Whole files ---- */
+
+int hidp__map_file(const char *path, size_t max, const void **data, size_t *size,
+                   hidp__err *err)
+{
+    struct stat st;
+    *data = NULL;
+    *size = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1; /* hidp__read_file says why */
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+        close(fd);
+        return 1;
+    }
+    if ((uint64_t)st.st_size > max) {
+        close(fd);
+        return hidp__fail(err, HIDP_EFORMAT, "%s: %lld bytes, more than the %zu this reader takes",
+                          path, (long long)st.st_size, max);
+    }
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return 1;
+    *data = p;
+    *size = (size_t)st.st_size;
+    return 0;
+}
+
+void hidp__unmap_file(const void *data, size_t size)
+{
+    if (data)
+        munmap((void *)data, size);
+}
+
+void hidp__release_pages(const void *p, size_t n)
+{
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    const uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+    const uintptr_t hi = ((uintptr_t)p + n) & ~(page - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED); /* best effort */
+}
 
 int hidp__read_file(const char *path, size_t max, void **data, size_t *size, hidp__err *err)
 {

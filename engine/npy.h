@@ -34,6 +34,16 @@ int hidp__npy_save(const char *path, const float *data, const int64_t *dims, int
  * than max fails with HIDP_EFORMAT; a file that cannot be opened or read, HIDP_EIO. */
 int hidp__read_file(const char *path, size_t max, void **data, size_t *size, hidp__err *err);
 
+/* Maps the regular file at path read-only (*data, *size; hidp__unmap_file releases it). A file
+ * that cannot be mapped (a pipe, an empty file) returns 1 with nothing mapped, so the caller can
+ * fall back on hidp__read_file, which reports the reason; errors as hidp__read_file otherwise. */
+int hidp__map_file(const char *path, size_t max, const void **data, size_t *size,
+                   hidp__err *err);
+void hidp__unmap_file(const void *data, size_t size);
+/* Drops from memory the whole pages inside [p, p + n) of a mapping made by hidp__map_file, once
+ * they have been read for good (a later read would fetch them from the file again). */
+void hidp__release_pages(const void *p, size_t n);
+
 /* Writes data to path through a temporary file in the same directory that is renamed into
  * place, so readers never see a partial file and a failure leaves nothing behind. Errors name
  * the path and the system's reason (HIDP_EIO). */
