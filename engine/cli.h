@@ -12,6 +12,7 @@ int cli_info_main(int argc, char **argv);
 int cli_run_main(int argc, char **argv);
 int cli_zoo_main(int argc, char **argv);
 int cli_bench_main(int argc, char **argv);
+int cli_topo_main(int argc, char **argv);
 
 /* Prints "hidp CMD: message" on stderr; returns 1. */
 int cli_fail(const char *cmd, const char *fmt, ...)

@@ -18,6 +18,7 @@ static const struct {
     {"run", cli_run_main, "run a model on an input .npy and write the output .npy"},
     {"bench", cli_bench_main, "time a model (ONNX file or zoo name): latency, throughput, memory"},
     {"zoo", cli_zoo_main, "write a built-in model (resnet50, mobilenet_v2, ...) as ONNX"},
+    {"topo", cli_topo_main, "this board's core kinds (hwloc): PUs, frequencies, speeds"},
 };
 
 static void usage(FILE *f)

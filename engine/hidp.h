@@ -161,6 +161,42 @@ int hidp_zoo_build(hidp_context *ctx, const char *name, uint64_t seed, int32_t i
 /* Frees memory the library handed to the caller (hidp_zoo_build). NULL is fine. */
 void hidp_free(void *p);
 
+/* ---- Topology: the board's kinds of cores (big/little, P/E), found with hwloc ---- */
+
+/* hwloc honours HWLOC_XMLFILE (describe the board a saved XML topology describes) and
+ * HWLOC_THISSYSTEM=1 (that XML is this machine: binding is real). */
+typedef struct hidp_topology hidp_topology;
+
+/* One kind of identical cores. Pointers stay owned by the topology. */
+typedef struct hidp_core_kind {
+    const int32_t *pus;         /* OS indices of its PUs (Linux CPU numbers), ascending */
+    int32_t n_pus;
+    int32_t cores;              /* physical cores (SMT siblings count once) */
+    const char *core_type;      /* hwloc's CoreType ("IntelCore", "Cortex-A76"...), "" unknown */
+    int32_t frequency_max_mhz;  /* 0 unknown */
+    int32_t frequency_base_mhz; /* 0 unknown */
+    int32_t linux_capacity;     /* Linux cpu_capacity (1024 = biggest core), 0 unknown */
+    int32_t efficiency;         /* hwloc's rank, 0 = least performant: an order, not a speed;
+                                 * -1 unknown */
+    double speed;               /* calibrated relative speed, 0 not calibrated */
+} hidp_core_kind;
+
+/* Discovers the topology. Kinds are ordered fastest first (highest hwloc efficiency, else Linux
+ * capacity, else frequency); every PU is in exactly one kind, and a board hwloc says nothing
+ * about is one kind. The caller owns *out (hidp_topology_destroy). ctx may be NULL. */
+int hidp_topology_load(hidp_context *ctx, hidp_topology **out);
+void hidp_topology_destroy(hidp_topology *topo);
+
+int hidp_topology_num_kinds(const hidp_topology *topo);
+/* Fills *kind with kind `index` (0 = fastest); HIDP_EINVAL out of range. */
+int hidp_topology_kind(const hidp_topology *topo, int index, hidp_core_kind *kind);
+/* Where the topology came from: "this system", "XML file PATH"...; owned by the topology. */
+const char *hidp_topology_source(const hidp_topology *topo);
+
+/* Writes the directory per-board calibration results are cached in ($XDG_CACHE_HOME/hidp, else
+ * $HOME/.cache/hidp) into buf; does not create it. */
+int hidp_topology_cache_dir(hidp_context *ctx, char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

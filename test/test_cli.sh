@@ -88,4 +88,27 @@ expect 2 "--threads" "bad thread count" -- run "$model" -i "$input" -t 0
 expect 2 "--threads" "non-numeric thread count" -- run "$model" -i "$input" -t two
 expect 2 "input is needed" "run without -i" -- run "$model"
 
+# hidp topo, on a saved topology (never the host's) and on this machine.
+expect 0 "usage: hidp topo" "hidp topo --help" -- topo --help
+expect 2 "usage" "hidp topo with an argument" -- topo extra
+expect 0 "not calibrated" "hidp topo on this machine" -- topo
+export HWLOC_XMLFILE="$data/topo/rk3588.xml"
+expect 0 "Cortex-A55  *0-3 " "hidp topo on the RK3588 XML" -- topo
+expect 0 '"pus": \[4, 5, 6, 7\], "cores": 4, "core_type": "Cortex-A76"' \
+    "hidp topo --json on the RK3588 XML" -- topo --json
+HWLOC_XMLFILE=$tmp/no-such.xml
+expect 1 "no-such.xml" "hidp topo with a missing HWLOC_XMLFILE" -- topo
+if command -v python3 >/dev/null 2>&1; then
+    if HWLOC_XMLFILE=$data/topo/intel-hybrid.xml "$bin" topo --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+k = d["kinds"]
+assert [x["pus"] for x in k] == [[0, 1, 2, 3], [4, 5, 6, 7]], k
+assert k[0]["core_type"] == "IntelCore" and k[0]["cores"] == 2 and k[0]["speed"] is None, k
+' >"$tmp/json.err" 2>&1; then ok "hidp topo --json parses"; else not_ok "hidp topo --json parses" "$(cat "$tmp/json.err")"; fi
+else
+    skip "hidp topo --json parses" "python3 not installed"
+fi
+unset HWLOC_XMLFILE
+
 tap_done

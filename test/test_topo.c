@@ -1,0 +1,295 @@
+/*
+ * test_topo.c - core kinds discovered from the hwloc XML topologies in test/data/topo (never from
+ * the build host), the public hidp_topology_* API, and real thread binding on this machine's
+ * first two CPUs described as two kinds (HWLOC_THISSYSTEM=1).
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "../sched/topo.h"
+
+/* What one kind must look like; core_type NULL and numbers 0 mean "not checked". */
+typedef struct want_kind {
+    const char *core_type;
+    int pus[16];
+    int n_pus;
+    int cores;
+    int frequency_max_mhz;
+    int linux_capacity;
+} want_kind;
+
+typedef struct want_topo {
+    const char *file;
+    int n_kinds;
+    want_kind kinds[4];
+} want_topo;
+
+/* Expected kinds, fastest first as topo.h promises. */
+static const want_topo wants[] = {
+    {"odroid-xu4.xml",
+     2,
+     {{"Cortex-A15", {4, 5, 6, 7}, 4, 4, 2000, 0}, {"Cortex-A7", {0, 1, 2, 3}, 4, 4, 1400, 0}}},
+    {"rk3588.xml",
+     2,
+     {{"Cortex-A76", {4, 5, 6, 7}, 4, 4, 2400, 1024},
+      {"Cortex-A55", {0, 1, 2, 3}, 4, 4, 1800, 446}}},
+    {"orin-nx.xml", 1, {{"Cortex-A78AE", {0, 1, 2, 3, 4, 5, 6, 7}, 8, 8, 1984, 1024}}},
+    /* P cores with SMT: 4 PUs but 2 cores. */
+    {"intel-hybrid.xml",
+     2,
+     {{"IntelCore", {0, 1, 2, 3}, 4, 2, 4400, 0}, {"IntelAtom", {4, 5, 6, 7}, 4, 4, 3300, 0}}},
+    {"plain2.xml", 1, {{"", {0, 1}, 2, 2, 0, 0}}},
+};
+
+static char datadir[1024];
+
+static int path_of(char *buf, size_t len, const char *file)
+{
+    snprintf(buf, len, "%s/%s", datadir, file);
+    return access(buf, R_OK) == 0;
+}
+
+static int same_list(const int *a, int na, const int *b, int nb)
+{
+    if (na != nb)
+        return 0;
+    for (int i = 0; i < na; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+static void list_diag(const char *what, const int *pus, int n)
+{
+    char buf[256];
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && at + 12 < sizeof buf; i++)
+        at += (size_t)snprintf(buf + at, sizeof buf - at, "%s%d", i ? "," : "", pus[i]);
+    tap_diag("  %s: [%s]", what, buf);
+}
+
+static void check_topology(const want_topo *w)
+{
+    char path[1200];
+    if (!path_of(path, sizeof path, w->file)) {
+        tap_skip("file missing", "%s: discovery", path);
+        return;
+    }
+    setenv("HWLOC_XMLFILE", path, 1);
+    unsetenv("HWLOC_THISSYSTEM");
+    hidp__topo t;
+    hidp__err err = {0, ""};
+    int rc = hidp__topo_load(&t, &err);
+    if (!tap_ok(rc == 0, "%s: loads", w->file)) {
+        tap_diag("  %s", err.msg);
+        return;
+    }
+    TAP_EQ_INT(t.n_kinds, w->n_kinds, "%s: %d kind(s)", w->file, w->n_kinds);
+    tap_ok(strstr(t.source, path) != NULL, "%s: source names the XML (%s)", w->file, t.source);
+    int total = 0;
+    for (int i = 0; i < t.n_kinds && i < w->n_kinds; i++) {
+        const hidp__core_kind *k = &t.kinds[i];
+        const want_kind *wk = &w->kinds[i];
+        total += wk->n_pus;
+        if (!tap_ok(same_list(k->pus, k->n_pus, wk->pus, wk->n_pus), "%s: kind %d PUs", w->file,
+                    i)) {
+            list_diag("got", k->pus, k->n_pus);
+            list_diag("want", wk->pus, wk->n_pus);
+        }
+        TAP_EQ_INT(k->cores, wk->cores, "%s: kind %d has %d cores", w->file, i, wk->cores);
+        if (!tap_ok(!strcmp(k->core_type, wk->core_type), "%s: kind %d core type '%s'", w->file, i,
+                    wk->core_type))
+            tap_diag("  got '%s'", k->core_type);
+        TAP_EQ_INT(k->frequency_max_mhz, wk->frequency_max_mhz, "%s: kind %d max frequency",
+                   w->file, i);
+        TAP_EQ_INT(k->linux_capacity, wk->linux_capacity, "%s: kind %d Linux capacity", w->file, i);
+        /* hwloc ranks 0 = least performant, and kinds come fastest first. */
+        TAP_EQ_INT(k->efficiency, w->n_kinds - 1 - i, "%s: kind %d efficiency rank", w->file, i);
+        tap_ok(k->speed == 0, "%s: kind %d not calibrated (speed %g)", w->file, i, k->speed);
+    }
+    TAP_EQ_INT(t.n_pus, total, "%s: every PU in one kind", w->file);
+    /* An XML of another board must not pretend to bind. */
+    int pu = t.kinds[0].pus[0];
+    TAP_EQ_INT(hidp__topo_bind_thread(&t, &pu, 1, &err), HIDP_EUNSUPPORTED,
+               "%s: binding refused without HWLOC_THISSYSTEM", w->file);
+    hidp__topo_destroy(&t);
+    tap_ok(t.kinds == NULL && t.n_kinds == 0, "%s: destroy clears", w->file);
+}
+
+/* The public API on the RK3588 description. */
+static void check_public(void)
+{
+    char path[1200];
+    if (!path_of(path, sizeof path, "rk3588.xml")) {
+        tap_skip("file missing", "public API on %s", path);
+        return;
+    }
+    setenv("HWLOC_XMLFILE", path, 1);
+    unsetenv("HWLOC_THISSYSTEM");
+    hidp_context *ctx = NULL;
+    hidp_topology *topo = NULL;
+    if (!tap_ok(hidp_context_create(&ctx, 0) == 0, "context"))
+        return;
+    int rc = hidp_topology_load(ctx, &topo);
+    if (tap_ok(rc == 0, "hidp_topology_load on rk3588.xml")) {
+        TAP_EQ_INT(hidp_topology_num_kinds(topo), 2, "public: 2 kinds");
+        hidp_core_kind k;
+        if (tap_ok(hidp_topology_kind(topo, 1, &k) == 0, "public: kind 1")) {
+            static const int32_t little[] = {0, 1, 2, 3};
+            tap_ok(k.n_pus == 4 && !memcmp(k.pus, little, sizeof little), "public: kind 1 PUs 0-3");
+            tap_ok(!strcmp(k.core_type, "Cortex-A55"), "public: kind 1 is %s", k.core_type);
+            TAP_EQ_INT(k.linux_capacity, 446, "public: kind 1 capacity");
+            TAP_EQ_INT(k.efficiency, 0, "public: kind 1 efficiency");
+            tap_ok(k.speed == 0, "public: kind 1 speed unknown");
+        }
+        TAP_EQ_INT(hidp_topology_kind(topo, 2, &k), HIDP_EINVAL, "public: kind 2 out of range");
+        TAP_EQ_INT(hidp_topology_kind(topo, -1, &k), HIDP_EINVAL, "public: kind -1 out of range");
+        tap_ok(strstr(hidp_topology_source(topo), "rk3588.xml") != NULL, "public: source '%s'",
+               hidp_topology_source(topo));
+    } else {
+        tap_diag("  %s", hidp_context_last_error(ctx));
+    }
+    hidp_topology_destroy(topo);
+
+    setenv("HWLOC_XMLFILE", "/nonexistent/topo.xml", 1);
+    topo = NULL;
+    rc = hidp_topology_load(ctx, &topo);
+    tap_ok(rc < 0 && topo == NULL, "public: a missing HWLOC_XMLFILE fails (%d)", rc);
+    tap_ok(strstr(hidp_context_last_error(ctx), "/nonexistent/topo.xml") != NULL,
+           "public: the message names the file: %s", hidp_context_last_error(ctx));
+    hidp_topology_destroy(topo);
+
+    /* hwloc alone would fall back to this machine on a malformed file. */
+    char bad[] = "/tmp/hidp-topo-XXXXXX";
+    int fd = mkstemp(bad);
+    if (fd >= 0 && write(fd, "garbage\n", 8) == 8) {
+        setenv("HWLOC_XMLFILE", bad, 1);
+        topo = NULL;
+        rc = hidp_topology_load(ctx, &topo);
+        tap_ok(rc < 0 && topo == NULL, "public: a malformed HWLOC_XMLFILE fails (%d): %s", rc,
+               hidp_context_last_error(ctx));
+        hidp_topology_destroy(topo);
+    } else {
+        tap_skip("cannot write a temporary file", "public: a malformed HWLOC_XMLFILE fails");
+    }
+    if (fd >= 0) {
+        close(fd);
+        unlink(bad);
+    }
+
+    char buf[512];
+    const char *old_xdg = getenv("XDG_CACHE_HOME");
+    char *saved = old_xdg ? strdup(old_xdg) : NULL;
+    setenv("XDG_CACHE_HOME", "/tmp/xdg-test", 1);
+    tap_ok(hidp_topology_cache_dir(ctx, buf, sizeof buf) == 0 && !strcmp(buf, "/tmp/xdg-test/hidp"),
+           "cache dir under XDG_CACHE_HOME: %s", buf);
+    unsetenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    if (home && *home) {
+        char want[600];
+        snprintf(want, sizeof want, "%s/.cache/hidp", home);
+        tap_ok(hidp_topology_cache_dir(ctx, buf, sizeof buf) == 0 && !strcmp(buf, want),
+               "cache dir under HOME: %s", buf);
+    } else {
+        tap_skip("HOME not set", "cache dir under HOME");
+    }
+    tap_ok(hidp_topology_cache_dir(ctx, buf, 4) == HIDP_EINVAL, "cache dir: short buffer refused");
+    if (saved)
+        setenv("XDG_CACHE_HOME", saved, 1);
+    free(saved);
+    hidp_context_destroy(ctx);
+}
+
+typedef struct bind_job {
+    const hidp__topo *t;
+    int pu;
+    int rc;
+    int cpu;
+    int only_pu; /* the thread's affinity mask is exactly {pu} */
+    char msg[HIDP__ERRLEN];
+} bind_job;
+
+/* Binds itself to one PU, then yields a few times so the scheduler has moved it if it could,
+ * and reads back where it runs and where it may run. */
+static void *bind_thread(void *arg)
+{
+    bind_job *j = arg;
+    hidp__err err = {0, ""};
+    j->rc = hidp__topo_bind_thread(j->t, &j->pu, 1, &err);
+    snprintf(j->msg, sizeof j->msg, "%s", err.msg);
+    j->cpu = -1;
+    if (j->rc == 0) {
+        for (int i = 0; i < 5; i++)
+            sched_yield();
+        j->cpu = sched_getcpu();
+        cpu_set_t set;
+        j->only_pu = sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) == 1 &&
+                     CPU_ISSET(j->pu, &set);
+    }
+    return NULL;
+}
+
+static void check_binding(void)
+{
+    char path[1200];
+    if (!path_of(path, sizeof path, "this2.xml")) {
+        tap_skip("file missing", "binding with %s", path);
+        return;
+    }
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || !CPU_ISSET(0, &allowed) ||
+        !CPU_ISSET(1, &allowed)) {
+        tap_skip("this process may not run on both CPU 0 and CPU 1", "binding a thread per kind");
+        return;
+    }
+    setenv("HWLOC_XMLFILE", path, 1);
+    setenv("HWLOC_THISSYSTEM", "1", 1);
+    hidp__topo t;
+    hidp__err err = {0, ""};
+    int rc = hidp__topo_load(&t, &err);
+    unsetenv("HWLOC_THISSYSTEM");
+    if (!tap_ok(rc == 0, "this2.xml loads as this system")) {
+        tap_diag("  %s", err.msg);
+        return;
+    }
+    tap_ok(t.this_system, "this2.xml: topology is this system (%s)", t.source);
+    TAP_EQ_INT(t.n_kinds, 2, "this2.xml: 2 kinds");
+    if (t.n_kinds != 2) {
+        hidp__topo_destroy(&t);
+        return;
+    }
+    TAP_EQ_INT(t.kinds[0].n_pus == 1 ? t.kinds[0].pus[0] : -1, 0, "this2.xml: big kind is PU 0");
+    TAP_EQ_INT(t.kinds[1].n_pus == 1 ? t.kinds[1].pus[0] : -1, 1, "this2.xml: little kind is PU 1");
+    for (int i = 0; i < 2; i++) {
+        bind_job j = {&t, t.kinds[i].pus[0], 0, -1, 0, ""};
+        pthread_t th;
+        if (!tap_ok(pthread_create(&th, NULL, bind_thread, &j) == 0, "thread for kind %d", i))
+            continue;
+        pthread_join(th, NULL);
+        if (!tap_ok(j.rc == 0, "kind %d: bind to PU %d", i, j.pu))
+            tap_diag("  %s", j.msg);
+        else {
+            TAP_EQ_INT(j.cpu, j.pu, "kind %d: sched_getcpu() is the bound PU", i);
+            tap_ok(j.only_pu, "kind %d: the thread's affinity is PU %d alone", i, j.pu);
+        }
+    }
+    int bad = 9999;
+    TAP_EQ_INT(hidp__topo_bind_thread(&t, &bad, 1, &err), HIDP_EINVAL, "bind to PU 9999 refused");
+    TAP_EQ_INT(hidp__topo_bind_thread(&t, &bad, 0, &err), HIDP_EINVAL, "bind to no PU refused");
+    hidp__topo_destroy(&t);
+}
+
+int main(void)
+{
+    const char *src = getenv("HIDP_SRCDIR");
+    snprintf(datadir, sizeof datadir, "%s/test/data/topo", src ? src : ".");
+    for (size_t i = 0; i < sizeof wants / sizeof wants[0]; i++)
+        check_topology(&wants[i]);
+    check_public();
+    check_binding();
+    unsetenv("HWLOC_XMLFILE");
+    return tap_done();
+}
