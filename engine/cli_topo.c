@@ -10,13 +10,18 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: hidp topo [--json]\n\n"
+    fprintf(f, "usage: hidp topo [--json] [--calibrate | --recalibrate]\n\n"
                "Lists the kinds of cores hwloc finds on this board, fastest first: their PUs (the\n"
                "CPU numbers Linux uses), core type, maximum frequency, Linux capacity, hwloc's\n"
                "efficiency rank (an order, not a speed) and the calibrated speed. HWLOC_XMLFILE\n"
                "describes another board from a saved hwloc XML topology.\n\n"
-               "  -j, --json  one JSON object with a \"kinds\" array instead of the table\n"
-               "  -h, --help  this text\n");
+               "Speeds (GFLOP/s per PU of a convolution's GEMM, every PU busy; alone: one PU by\n"
+               "itself) come from this board's calibration file in the cache directory.\n\n"
+               "  -j, --json        one JSON object with a \"kinds\" array instead of the table\n"
+               "  -c, --calibrate   measure the speeds if this board has no calibration file yet\n"
+               "                    (about 40 ms per kind), and write it\n"
+               "      --recalibrate measure again and rewrite the file\n"
+               "  -h, --help        this text\n");
 }
 
 /* Writes PUs as ranges: "0-3", "0,2,4", "0-1,4-5". Truncates with "..." if buf is short. */
@@ -97,9 +102,9 @@ static void print_json(const hidp_topology *topo, const char *cache)
         json_int(", \"linux_capacity\": ", k.linux_capacity, k.linux_capacity > 0);
         json_int(", \"efficiency\": ", k.efficiency, k.efficiency >= 0);
         if (k.speed > 0)
-            printf(", \"speed\": %.6g", k.speed);
+            printf(", \"speed\": %.6g, \"speed_alone\": %.6g", k.speed, k.speed_alone);
         else
-            printf(", \"speed\": null");
+            printf(", \"speed\": null, \"speed_alone\": null");
         printf("}");
     }
     printf("\n]}\n");
@@ -122,7 +127,7 @@ static void print_table(const hidp_topology *topo, const char *cache)
         snprintf(cap, sizeof cap, k.linux_capacity ? "%d" : "-", (int)k.linux_capacity);
         snprintf(eff, sizeof eff, k.efficiency >= 0 ? "%d" : "-", (int)k.efficiency);
         if (k.speed > 0) {
-            snprintf(speed, sizeof speed, "%.3g", k.speed);
+            snprintf(speed, sizeof speed, "%.1f (alone %.1f)", k.speed, k.speed_alone);
             calibrated = 1;
         } else {
             snprintf(speed, sizeof speed, "not calibrated");
@@ -136,14 +141,23 @@ static void print_table(const hidp_topology *topo, const char *cache)
 
 int cli_topo_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
-    int json = 0, c, status = 1;
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"calibrate", no_argument, NULL, 'c'},
+                                         {"recalibrate", no_argument, NULL, 'R'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0, 0, 0, 0}};
+    int json = 0, c, status = 1, mode = HIDP_CALIB_CACHED;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jch", opts, NULL)) != -1) {
         switch (c) {
         case 'j':
             json = 1;
+            break;
+        case 'c':
+            mode = mode == HIDP_CALIB_FORCE ? mode : HIDP_CALIB_AUTO;
+            break;
+        case 'R':
+            mode = HIDP_CALIB_FORCE;
             break;
         case 'h':
             usage(stdout);
@@ -163,6 +177,10 @@ int cli_topo_main(int argc, char **argv)
     if (hidp_context_create(&ctx, 0) != 0)
         return cli_fail("topo", "out of memory");
     if (hidp_topology_load(ctx, &topo) != 0) {
+        cli_fail("topo", "%s", hidp_context_last_error(ctx));
+        goto done;
+    }
+    if (hidp_topology_calibrate(ctx, topo, mode) != 0) {
         cli_fail("topo", "%s", hidp_context_last_error(ctx));
         goto done;
     }

@@ -178,7 +178,8 @@ typedef struct hidp_core_kind {
     int32_t linux_capacity;     /* Linux cpu_capacity (1024 = biggest core), 0 unknown */
     int32_t efficiency;         /* hwloc's rank, 0 = least performant: an order, not a speed;
                                  * -1 unknown */
-    double speed;               /* calibrated relative speed, 0 not calibrated */
+    double speed;               /* calibrated: GFLOP/s per PU with every PU busy, 0 not yet */
+    double speed_alone;         /* calibrated: GFLOP/s of one PU by itself, 0 not yet */
 } hidp_core_kind;
 
 /* Discovers the topology. Kinds are ordered fastest first (highest hwloc efficiency, else Linux
@@ -192,6 +193,14 @@ int hidp_topology_num_kinds(const hidp_topology *topo);
 int hidp_topology_kind(const hidp_topology *topo, int index, hidp_core_kind *kind);
 /* Where the topology came from: "this system", "XML file PATH"...; owned by the topology. */
 const char *hidp_topology_source(const hidp_topology *topo);
+
+/* Fills the kinds' speeds. HIDP_CALIB_CACHED: from this board's calibration file in the cache
+ * directory if there is one (measures nothing; no file is not an error). HIDP_CALIB_AUTO: from
+ * the file, or else by timing a representative convolution GEMM on one PU of each kind, then on
+ * every PU at once (about 40 ms each), writing the file. HIDP_CALIB_FORCE: times and rewrites.
+ * Timing needs the topology to be this machine's (HIDP_EUNSUPPORTED for another board's XML). */
+enum hidp_calib_mode { HIDP_CALIB_CACHED = 0, HIDP_CALIB_AUTO = 1, HIDP_CALIB_FORCE = 2 };
+int hidp_topology_calibrate(hidp_context *ctx, hidp_topology *topo, int mode);
 
 /* Writes the directory per-board calibration results are cached in ($XDG_CACHE_HOME/hidp, else
  * $HOME/.cache/hidp) into buf; does not create it. */

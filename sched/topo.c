@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "calib.h"
 #include "topo.h"
 
 /* The cpukinds API appeared in hwloc 2.4; older hwloc gives one kind of all PUs. */
@@ -339,6 +340,7 @@ int hidp_topology_kind(const hidp_topology *topo, int index, hidp_core_kind *kin
     kind->linux_capacity = k->linux_capacity;
     kind->efficiency = k->efficiency;
     kind->speed = k->speed;
+    kind->speed_alone = k->speed_alone;
     return 0;
 }
 
@@ -353,5 +355,15 @@ int hidp_topology_cache_dir(hidp_context *ctx, char *buf, size_t len)
     if (!buf || len == 0)
         return hidp__ctx_fail(ctx, HIDP_EINVAL, "hidp_topology_cache_dir: no buffer");
     int rc = hidp__topo_cache_dir(buf, len, &err);
+    return rc ? hidp__ctx_error(ctx, rc, &err) : 0;
+}
+
+int hidp_topology_calibrate(hidp_context *ctx, hidp_topology *topo, int mode)
+{
+    hidp__err err = {0, ""};
+    if (!topo || mode < HIDP_CALIB_CACHED || mode > HIDP_CALIB_FORCE)
+        return hidp__ctx_fail(ctx, HIDP_EINVAL, "hidp_topology_calibrate: no topology, or mode %d "
+                              "is not a hidp_calib_mode", mode);
+    int rc = hidp__calibrate(&topo->t, mode, &err);
     return rc ? hidp__ctx_error(ctx, rc, &err) : 0;
 }

@@ -23,7 +23,9 @@ typedef struct hidp__core_kind {
     int linux_capacity;     /* Linux cpu_capacity, 1024 for the biggest core; 0 unknown */
     int efficiency;         /* hwloc's efficiency rank, 0 least performant; an order, not a
                              * speed; -1 unknown */
-    double speed;           /* relative speed measured by calibration; 0 not calibrated */
+    double speed;           /* GFLOP/s per PU with all PUs busy (sched/calib.c); 0 not
+                             * calibrated */
+    double speed_alone;     /* GFLOP/s of one PU of the kind by itself; 0 not calibrated */
 } hidp__core_kind;
 
 struct hidp__topo_hw;

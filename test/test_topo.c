@@ -4,11 +4,16 @@
  * first two CPUs described as two kinds (HWLOC_THISSYSTEM=1).
  */
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include "tap.h"
+#include "../sched/calib.h"
 #include "../sched/topo.h"
+#include "hidp.h"
 
 /* What one kind must look like; core_type NULL and numbers 0 mean "not checked". */
 typedef struct want_kind {
@@ -282,6 +287,119 @@ static void check_binding(void)
     hidp__topo_destroy(&t);
 }
 
+/* Sets the speed of every "kind K" line of the cache file at path to `speed`. */
+static int rewrite_cache(const char *path, double speed)
+{
+    FILE *f = fopen(path, "r");
+    char text[4096], line[512];
+    size_t at = 0;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f) && at < sizeof text - 128) {
+        int k;
+        double sp, alone;
+        if (sscanf(line, "kind %d speed %lf alone %lf", &k, &sp, &alone) == 3)
+            at += (size_t)snprintf(text + at, sizeof text - at, "kind %d speed %g alone %g\n", k,
+                                   speed, alone);
+        else
+            at += (size_t)snprintf(text + at, sizeof text - at, "%s", line);
+    }
+    fclose(f);
+    f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fwrite(text, 1, at, f);
+    fclose(f);
+    return 0;
+}
+
+/* Calibration (sched/calib.c) in a private cache directory: nothing measured in CACHED mode
+ * without a file, AUTO measures and writes the file, later calls read it back (a speed edited
+ * in the file comes back), FORCE measures again, another board's XML cannot be timed here, and
+ * another topology of this machine gets its own file. */
+static void check_calibration(void)
+{
+    char dir[] = "/tmp/hidp-calib.XXXXXX", path[4200], path2[4200], xml[1200];
+    hidp__err err = {0, ""};
+    hidp__topo t = {0};
+    if (!mkdtemp(dir)) {
+        tap_skip("cannot make a temporary directory", "calibration");
+        return;
+    }
+    setenv("XDG_CACHE_HOME", dir, 1);
+    unsetenv("HWLOC_XMLFILE");
+    unsetenv("HWLOC_THISSYSTEM");
+    if (!tap_ok(hidp__topo_load(&t, &err) == 0, "calibration: this system loads (%s)", err.msg))
+        goto done;
+    TAP_EQ_INT(hidp__calibrate(&t, HIDP_CALIB_CACHED, &err), 0, "CACHED without a file: no error");
+    tap_ok(t.kinds[0].speed == 0, "CACHED without a file measures nothing (speed %g)",
+           t.kinds[0].speed);
+    TAP_EQ_INT(hidp__calibrate(&t, HIDP_CALIB_AUTO, &err), 0, "AUTO measures (%s)", err.msg);
+    int all = 1;
+    for (int k = 0; k < t.n_kinds; k++)
+        all &= t.kinds[k].speed > 1 && t.kinds[k].speed_alone > 1;
+    tap_ok(all, "every kind has a speed and an alone speed (kind 0: %.1f, alone %.1f GFLOP/s)",
+           t.kinds[0].speed, t.kinds[0].speed_alone);
+    hidp__calib_path(&t, path, sizeof path, &err);
+    tap_ok(access(path, R_OK) == 0 && strstr(path, dir) == path, "the file is in the cache dir: %s",
+           path);
+    tap_ok(rewrite_cache(path, 42.0) == 0, "edit the cached speeds to 42");
+    t.kinds[0].speed = 0;
+    hidp__calibrate(&t, HIDP_CALIB_CACHED, &err);
+    tap_ok(t.kinds[0].speed == 42.0, "CACHED reads the file back (%g)", t.kinds[0].speed);
+    hidp__calibrate(&t, HIDP_CALIB_AUTO, &err);
+    tap_ok(t.kinds[0].speed == 42.0, "AUTO reuses the file (%g)", t.kinds[0].speed);
+    TAP_EQ_INT(hidp__calibrate(&t, HIDP_CALIB_FORCE, &err), 0, "FORCE measures again");
+    tap_ok(t.kinds[0].speed != 42.0 && t.kinds[0].speed > 1, "... and replaces the speed (%g)",
+           t.kinds[0].speed);
+    hidp__topo_destroy(&t);
+
+    /* another board's XML: its file may be read, but nothing can be timed here */
+    if (path_of(xml, sizeof xml, "rk3588.xml")) {
+        setenv("HWLOC_XMLFILE", xml, 1);
+        if (hidp__topo_load(&t, &err) == 0) {
+            TAP_EQ_INT(hidp__calibrate(&t, HIDP_CALIB_CACHED, &err), 0,
+                       "rk3588 XML, CACHED: no file, no error");
+            const int rc = hidp__calibrate(&t, HIDP_CALIB_AUTO, &err);
+            tap_ok(rc == HIDP_EUNSUPPORTED && strstr(err.msg, "not this machine"),
+                   "rk3588 XML, AUTO: refused (%s)", err.msg);
+            hidp__topo_destroy(&t);
+        }
+    } else {
+        tap_skip("test/data/topo/rk3588.xml missing", "calibration of another board");
+    }
+
+    /* this machine as two kinds: timed, and cached apart from the one-kind view */
+    if (path_of(xml, sizeof xml, "this2.xml")) {
+        cpu_set_t allowed;
+        if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || !CPU_ISSET(0, &allowed) ||
+            !CPU_ISSET(1, &allowed)) {
+            tap_skip("CPUs 0 and 1 are not both allowed here", "calibration of two kinds");
+        } else {
+            setenv("HWLOC_XMLFILE", xml, 1);
+            setenv("HWLOC_THISSYSTEM", "1", 1);
+            if (hidp__topo_load(&t, &err) == 0) {
+                TAP_EQ_INT(hidp__calibrate(&t, HIDP_CALIB_AUTO, &err), 0, "two kinds: measured");
+                tap_ok(t.n_kinds == 2 && t.kinds[0].speed > 1 && t.kinds[1].speed > 1,
+                       "two kinds: both have speeds (%.1f, %.1f)", t.kinds[0].speed,
+                       t.n_kinds == 2 ? t.kinds[1].speed : 0.0);
+                hidp__calib_path(&t, path2, sizeof path2, &err);
+                tap_ok(strcmp(path, path2) != 0 && access(path2, R_OK) == 0,
+                       "two kinds: a file of its own (%s)", path2);
+                hidp__topo_destroy(&t);
+            }
+            unsetenv("HWLOC_THISSYSTEM");
+        }
+    }
+done:
+    unsetenv("HWLOC_XMLFILE");
+    unsetenv("XDG_CACHE_HOME");
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        tap_diag("could not remove %s", dir);
+}
+
 int main(void)
 {
     const char *src = getenv("HIDP_SRCDIR");
@@ -290,6 +408,7 @@ int main(void)
         check_topology(&wants[i]);
     check_public();
     check_binding();
+    check_calibration();
     unsetenv("HWLOC_XMLFILE");
     return tap_done();
 }

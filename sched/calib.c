@@ -1,0 +1,267 @@
+/*
+ * calib.c - how fast each core kind runs hidp's kernels, measured on the board and cached.
+ *
+ * The measure is the GEMM of a representative convolution (ResNet's 3x3 64->64 layer on a 14x14
+ * band: M = 64, N = 196, K = 576, weights packed once, all in L2), repeated for CALIB_MS:
+ *   alone     one thread bound to the kind's first PU, the kinds one after the other;
+ *   together  one thread on every PU of every kind at once, as a split layer runs them, so
+ *             shared caches, memory bandwidth and SMT siblings weigh in.
+ * A kind's speed is its together figure per PU (GFLOP/s); the alone figure is kept for tools.
+ * The efficiency rank hwloc reports is only an order; these are the numbers a split can use.
+ *
+ * Results are cached in <cache dir>/calibration-<signature>.txt, the signature hashing each
+ * kind's PUs, core type and frequencies, so another board, or the same board with a core taken
+ * offline, gets its own file. The file is text, written atomically, and reread unless forced.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "calib.h"
+#include "hidp.h"
+#include "../engine/npy.h"
+#include "../ops/sgemm.h"
+
+/* Milliseconds each measurement runs. */
+#ifndef CALIB_MS
+#define CALIB_MS 40
+#endif
+
+enum { CALIB_M = 64, CALIB_N = 196, CALIB_K = 576 };
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* One measuring thread: its PU, the go signal it waits for, what it measured. */
+typedef struct probe {
+    const hidp__topo *t;
+    int pu;
+    volatile const int *go;
+    double gflops;
+    int rc;
+    hidp__err err;
+} probe;
+
+/* The GEMM over and over for CALIB_MS, after one untimed run; GFLOP/s into p->gflops. */
+static void *probe_main(void *arg)
+{
+    probe *p = arg;
+    const hidp__sgemm_kernel *kern = hidp__sgemm_best();
+    p->rc = hidp__topo_bind_thread(p->t, &p->pu, 1, &p->err);
+    if (p->rc)
+        return NULL;
+    const size_t na = hidp__sgemm_packed_a_floats(kern, CALIB_M, CALIB_K);
+    const size_t ns = hidp__sgemm_scratch_floats(kern, CALIB_K, CALIB_N);
+    float *a = calloc(na, sizeof *a), *b = malloc((size_t)CALIB_K * CALIB_N * sizeof *b);
+    float *c = malloc((size_t)CALIB_M * CALIB_N * sizeof *c), *s = malloc(ns * sizeof *s);
+    if (!a || !b || !c || !s) {
+        p->rc = hidp__fail(&p->err, HIDP_ENOMEM, "calibration: out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < na; i++)
+        a[i] = (float)(i % 7) * 0.01f;
+    for (size_t i = 0; i < (size_t)CALIB_K * CALIB_N; i++)
+        b[i] = (float)(i % 5) * 0.01f;
+    const hidp__sgemm_matrix bm = {b, CALIB_N};
+    const hidp__sgemm_call call = {.kern = kern, .m = CALIB_M, .n = CALIB_N, .k = CALIB_K,
+                                   .a_packed = a, .b_src = &bm, .c = c, .ldc = CALIB_N};
+    while (!*p->go)
+        ;
+    hidp__sgemm(&call, 0, CALIB_M, s);
+    long runs = 0;
+    const double t0 = now_s();
+    double t1 = t0;
+    while (t1 - t0 < CALIB_MS * 1e-3) {
+        hidp__sgemm(&call, 0, CALIB_M, s);
+        runs++;
+        t1 = now_s();
+    }
+    p->gflops = 2.0 * CALIB_M * CALIB_N * CALIB_K * (double)runs / (t1 - t0) * 1e-9;
+done:
+    free(a), free(b), free(c), free(s);
+    return NULL;
+}
+
+/* Runs one probe per PU in pus[0..n) at once; gflops[i] gets PU i's figure. */
+static int measure(const hidp__topo *t, const int *pus, int n, double *gflops, hidp__err *err)
+{
+    probe *pr = calloc((size_t)n, sizeof *pr);
+    pthread_t *tid = calloc((size_t)n, sizeof *tid);
+    volatile int go = 0;
+    int rc = 0, started = 0;
+    if (!pr || !tid) {
+        rc = hidp__fail(err, HIDP_ENOMEM, "calibration: out of memory");
+        goto done;
+    }
+    for (; started < n; started++) {
+        pr[started] = (probe){t, pus[started], &go, 0.0, 0, {0, ""}};
+        if (pthread_create(&tid[started], NULL, probe_main, &pr[started]) != 0) {
+            rc = hidp__fail(err, HIDP_ESYSTEM, "calibration: cannot start a thread");
+            break;
+        }
+    }
+    go = 1;
+    for (int i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    for (int i = 0; i < started && rc == 0; i++) {
+        if (pr[i].rc) {
+            rc = pr[i].rc;
+            *err = pr[i].err;
+        }
+        gflops[i] = pr[i].gflops;
+    }
+done:
+    free(pr);
+    free(tid);
+    return rc;
+}
+
+/* FNV-1a of what identifies the board's kinds. */
+static uint64_t signature(const hidp__topo *t)
+{
+    uint64_t h = 1469598103934665603ull;
+    char buf[96];
+    for (int k = 0; k < t->n_kinds; k++) {
+        const hidp__core_kind *kd = &t->kinds[k];
+        for (int i = 0; i <= kd->n_pus; i++) {
+            int len = i < kd->n_pus ? snprintf(buf, sizeof buf, "%d,", kd->pus[i])
+                                    : snprintf(buf, sizeof buf, "|%s|%d|%d;", kd->core_type,
+                                               kd->frequency_max_mhz, kd->frequency_base_mhz);
+            for (int j = 0; j < len; j++)
+                h = (h ^ (unsigned char)buf[j]) * 1099511628211ull;
+        }
+    }
+    return h;
+}
+
+int hidp__calib_path(const hidp__topo *t, char *buf, size_t len, hidp__err *err)
+{
+    char dir[4000];
+    int rc = hidp__topo_cache_dir(dir, sizeof dir, err);
+    if (rc)
+        return rc;
+    if ((size_t)snprintf(buf, len, "%s/calibration-%016" PRIx64 ".txt", dir, signature(t)) >= len)
+        return hidp__fail(err, HIDP_EINVAL, "calibration: cache path too long");
+    return 0;
+}
+
+/* Reads speeds from the cache file; 0 when it held one line per kind, 1 when absent or stale. */
+static int load_cache(hidp__topo *t, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    char line[512];
+    int found = 0;
+    double speed[64] = {0}, alone[64] = {0};
+    while (fgets(line, sizeof line, f)) {
+        int k;
+        double s, a;
+        if (line[0] == '#' || sscanf(line, "kind %d speed %lf alone %lf", &k, &s, &a) != 3)
+            continue;
+        if (k < 0 || k >= t->n_kinds || k >= 64 || !(s > 0) || !(a > 0))
+            continue;
+        speed[k] = s;
+        alone[k] = a;
+        found++;
+    }
+    fclose(f);
+    if (found != t->n_kinds)
+        return 1;
+    for (int k = 0; k < t->n_kinds; k++) {
+        t->kinds[k].speed = speed[k];
+        t->kinds[k].speed_alone = alone[k];
+    }
+    return 0;
+}
+
+/* mkdir -p for the cache directory (the parent of path). */
+static int make_dirs(const char *path, hidp__err *err)
+{
+    char dir[4200];
+    if ((size_t)snprintf(dir, sizeof dir, "%s", path) >= sizeof dir)
+        return hidp__fail(err, HIDP_EINVAL, "calibration: cache path too long");
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return 0;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+            return hidp__fail(err, HIDP_EIO, "calibration: cannot create %s: %s", dir,
+                              strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return hidp__fail(err, HIDP_EIO, "calibration: cannot create %s: %s", dir, strerror(errno));
+    return 0;
+}
+
+static int save_cache(const hidp__topo *t, const char *path, hidp__err *err)
+{
+    char text[8192];
+    size_t at = (size_t)snprintf(text, sizeof text,
+                                 "# hidp calibration of %s: GFLOP/s per PU of a 64x196x576 GEMM, "
+                                 "all PUs together and one PU alone\n", t->source);
+    for (int k = 0; k < t->n_kinds && at < sizeof text; k++)
+        at += (size_t)snprintf(text + at, sizeof text - at, "kind %d speed %.3f alone %.3f\n", k,
+                               t->kinds[k].speed, t->kinds[k].speed_alone);
+    if (at >= sizeof text)
+        return hidp__fail(err, HIDP_EINVAL, "calibration: too many kinds to cache");
+    int rc = make_dirs(path, err);
+    return rc ? rc : hidp__write_file_atomic(path, text, at, err);
+}
+
+int hidp__calibrate(hidp__topo *t, int mode, hidp__err *err)
+{
+    char path[4200];
+    int rc = hidp__calib_path(t, path, sizeof path, err);
+    if (rc)
+        return mode == HIDP_CALIB_CACHED ? 0 : rc;
+    if (mode != HIDP_CALIB_FORCE && load_cache(t, path) == 0)
+        return 0;
+    if (mode == HIDP_CALIB_CACHED)
+        return 0;
+    if (!t->this_system)
+        return hidp__fail(err, HIDP_EUNSUPPORTED,
+                          "calibration: the topology (%s) is not this machine's, so its kinds "
+                          "cannot be timed here", t->source);
+    /* alone: each kind's first PU, one kind at a time */
+    for (int k = 0; k < t->n_kinds; k++) {
+        double g = 0;
+        if ((rc = measure(t, t->kinds[k].pus, 1, &g, err)) != 0)
+            return rc;
+        t->kinds[k].speed_alone = g;
+    }
+    /* together: every PU at once, each kind's speed the mean of its PUs */
+    int *pus = malloc((size_t)t->n_pus * sizeof *pus);
+    double *g = calloc((size_t)t->n_pus, sizeof *g);
+    if (!pus || !g) {
+        free(pus), free(g);
+        return hidp__fail(err, HIDP_ENOMEM, "calibration: out of memory");
+    }
+    int n = 0;
+    for (int k = 0; k < t->n_kinds; k++)
+        for (int i = 0; i < t->kinds[k].n_pus; i++)
+            pus[n++] = t->kinds[k].pus[i];
+    rc = measure(t, pus, n, g, err);
+    for (int k = 0, at = 0; rc == 0 && k < t->n_kinds; k++) {
+        double sum = 0;
+        for (int i = 0; i < t->kinds[k].n_pus; i++)
+            sum += g[at++];
+        t->kinds[k].speed = sum / t->kinds[k].n_pus;
+    }
+    free(pus), free(g);
+    return rc ? rc : save_cache(t, path, err);
+}
