@@ -22,6 +22,9 @@ int cli_fail(const char *cmd, const char *fmt, ...)
     ;
 /* Parses a positive integer option value in [lo, hi]; returns 0 or -1 (after printing). */
 int cli_parse_int(const char *cmd, const char *opt, const char *text, int lo, int hi, int *out);
+/* Applies --cores (NULL: leave the default) and --split ("calibrated" or "equal", NULL: default)
+ * to ctx; returns 0, or 2 after printing a bad --split. */
+int cli_set_placement(const char *cmd, hidp_context *ctx, const char *cores, const char *split);
 /* Loads MODEL with ctx, printing the library's message on failure. */
 int cli_load_model(const char *cmd, hidp_context *ctx, const char *path, hidp_model **out);
 /* Writes dims as "1x3x224x224". */

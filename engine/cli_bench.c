@@ -37,6 +37,7 @@ struct bench_opts {
     int size; /* zoo image size, 0: the zoo's default */
     uint64_t seed;
     int size_given;
+    const char *cores, *split; /* --cores, --split (NULL: the library's defaults) */
 };
 
 /* Where the model bytes come from: a file path, or a zoo build held in memory. */
@@ -59,7 +60,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: hidp bench MODEL [-t THREADS] [-n RUNS] [-w WARMUP] [--json] [-i INPUT.npy]\n"
-            "                  [--size S] [--seed N] [--save-input FILE]\n\n"
+            "                  [--size S] [--seed N] [--save-input FILE] [--cores C] [--split S]\n\n"
             "Times the forward pass of MODEL: an ONNX file or, when no such file exists, the\n"
             "name of a built-in zoo model (see 'hidp zoo --help'), built in memory.\n"
             "After the warm-up runs, each timed run is measured with CLOCK_MONOTONIC, and it\n"
@@ -70,6 +71,10 @@ static void usage(FILE *f)
             "nearest rank, the ceil(0.9 x RUNS)-th fastest run.\n\n"
             "  -t, --threads LIST  worker threads, e.g. 2, or 1,2,4 for one result per count\n"
             "                      (default 1; -t may also be repeated)\n"
+            "      --cores C       cores the workers run on: all (default), big, little, or PU\n"
+            "                      numbers like 0,2-3 (see 'hidp topo')\n"
+            "      --split S       calibrated (default: shares follow each core kind's measured\n"
+            "                      speed) or equal\n"
             "  -n, --runs N        timed runs (default: enough for about 2 s, 10 to 1000)\n"
             "  -w, --warmup N      untimed runs first (default 3)\n"
             "  -i, --input FILE    input tensor (.npy; its shape binds dynamic dims); default:\n"
@@ -198,7 +203,8 @@ static int bench_one(const struct bench_opts *o, const struct model_src *src, co
         cli_fail("bench", "out of memory");
         goto done;
     }
-    if (hidp_context_set_threads(ctx, threads) != 0)
+    if (hidp_context_set_threads(ctx, threads) != 0 ||
+        cli_set_placement("bench", ctx, o->cores, o->split) != 0)
         goto lib_fail;
     double t0 = cli_now_ms();
     if (src->buf) {
@@ -413,7 +419,7 @@ static int resolve_model(const struct bench_opts *o, struct model_src *src)
 
 int cli_bench_main(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_SIZE, OPT_SEED, OPT_SAVE_INPUT };
+    enum { OPT_JSON = 256, OPT_SIZE, OPT_SEED, OPT_SAVE_INPUT, OPT_CORES, OPT_SPLIT };
     static const struct option opts[] = {{"threads", required_argument, NULL, 't'},
                                          {"runs", required_argument, NULL, 'n'},
                                          {"warmup", required_argument, NULL, 'w'},
@@ -422,6 +428,8 @@ int cli_bench_main(int argc, char **argv)
                                          {"size", required_argument, NULL, OPT_SIZE},
                                          {"seed", required_argument, NULL, OPT_SEED},
                                          {"save-input", required_argument, NULL, OPT_SAVE_INPUT},
+                                         {"cores", required_argument, NULL, OPT_CORES},
+                                         {"split", required_argument, NULL, OPT_SPLIT},
                                          {"help", no_argument, NULL, 'h'},
                                          {0, 0, 0, 0}};
     struct bench_opts o = {.warmup = 3, .seed = 0};
@@ -458,6 +466,14 @@ int cli_bench_main(int argc, char **argv)
             break;
         case OPT_SAVE_INPUT:
             o.save_input = optarg;
+            break;
+        case OPT_CORES:
+            o.cores = optarg;
+            break;
+        case OPT_SPLIT:
+            if (strcmp(optarg, "calibrated") && strcmp(optarg, "equal"))
+                return cli_fail("bench", "--split takes calibrated or equal, not '%s'", optarg), 2;
+            o.split = optarg;
             break;
         case 'h':
             usage(stdout);

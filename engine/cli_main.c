@@ -64,6 +64,22 @@ int cli_load_model(const char *cmd, hidp_context *ctx, const char *path, hidp_mo
     return 0;
 }
 
+int cli_set_placement(const char *cmd, hidp_context *ctx, const char *cores, const char *split)
+{
+    if (split && strcmp(split, "calibrated") && strcmp(split, "equal")) {
+        cli_fail(cmd, "--split takes calibrated or equal, not '%s'", split);
+        return 2;
+    }
+    if (split)
+        hidp_context_set_split(ctx, strcmp(split, "equal") ? HIDP_SPLIT_CALIBRATED
+                                                           : HIDP_SPLIT_EQUAL);
+    if (cores && hidp_context_set_cores(ctx, cores) != 0) {
+        cli_fail(cmd, "%s", hidp_context_last_error(ctx));
+        return 1;
+    }
+    return 0;
+}
+
 void cli_format_dims(char *buf, size_t len, const int64_t *dims, int ndim)
 {
     size_t at = 0;

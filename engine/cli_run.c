@@ -11,13 +11,18 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: hidp run MODEL.onnx -i INPUT.npy [-o OUTPUT.npy] [-t THREADS] [-n RUNS]\n\n"
+    fprintf(f, "usage: hidp run MODEL.onnx -i INPUT.npy [-o OUTPUT.npy] [-t THREADS] [-n RUNS]\n"
+               "                [--cores C] [--split calibrated|equal]\n\n"
                "Runs the model on INPUT.npy (float32, C order; its shape binds dynamic dims) and\n"
                "writes the first output to OUTPUT.npy. Without -o it prints the output's shape\n"
                "and largest values. Nothing is written if anything fails.\n\n"
                "  -i, --input FILE    input tensor (.npy)\n"
                "  -o, --output FILE   where to write the first output (.npy)\n"
                "  -t, --threads N     worker threads splitting each layer (default 1)\n"
+               "      --cores C       cores the workers run on: all (default), big, little, or\n"
+               "                      PU numbers like 0,2-3 (see 'hidp topo')\n"
+               "      --split S       calibrated (default: shares follow each core kind's\n"
+               "                      measured speed) or equal\n"
                "  -n, --runs N        run N times and print latency min/median/max on stderr\n"
                "  -h, --help          this text\n");
 }
@@ -50,15 +55,19 @@ int cli_run_main(int argc, char **argv)
                                          {"output", required_argument, NULL, 'o'},
                                          {"threads", required_argument, NULL, 't'},
                                          {"runs", required_argument, NULL, 'n'},
+                                         {"cores", required_argument, NULL, 'C'},
+                                         {"split", required_argument, NULL, 'S'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0, 0, 0, 0}};
-    const char *in_path = NULL, *out_path = NULL;
+    const char *in_path = NULL, *out_path = NULL, *cores = NULL, *split = NULL;
     int threads = 1, runs = 1, c, status = 1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:o:t:n:h", opts, NULL)) != -1) {
         switch (c) {
         case 'i': in_path = optarg; break;
         case 'o': out_path = optarg; break;
+        case 'C': cores = optarg; break;
+        case 'S': split = optarg; break;
         case 't':
             if (cli_parse_int("run", "--threads", optarg, 1, 256, &threads))
                 return 2;
@@ -88,6 +97,9 @@ int cli_run_main(int argc, char **argv)
         cli_fail("run", "%s", hidp_context_last_error(ctx));
         goto done;
     }
+    if ((status = cli_set_placement("run", ctx, cores, split)) != 0)
+        goto done;
+    status = 1;
     if (cli_load_model("run", ctx, model_path, &m) != 0)
         goto done;
     if (hidp_npy_load(ctx, in_path, &in) != 0) {

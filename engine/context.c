@@ -12,6 +12,7 @@
 #endif
 
 #include "model.h"
+#include "../sched/topo.h"
 #include "npy.h"
 
 #define HIDP__STR2(x) #x
@@ -46,7 +47,37 @@ int hidp_context_create(hidp_context **out, uint32_t flags)
 
 void hidp_context_destroy(hidp_context *ctx)
 {
+    if (!ctx)
+        return;
+    if (ctx->topo) {
+        hidp__topo_destroy(ctx->topo);
+        free(ctx->topo);
+    }
+    free(ctx->cores);
     free(ctx);
+}
+
+int hidp_context_set_cores(hidp_context *ctx, const char *cores)
+{
+    if (!ctx)
+        return HIDP_EINVAL;
+    char *copy = NULL;
+    if (cores && !(copy = strdup(cores)))
+        return hidp__ctx_fail(ctx, HIDP_ENOMEM, "out of memory");
+    free(ctx->cores);
+    ctx->cores = copy;
+    return 0;
+}
+
+int hidp_context_set_split(hidp_context *ctx, int split)
+{
+    if (!ctx)
+        return HIDP_EINVAL;
+    if (split != HIDP_SPLIT_CALIBRATED && split != HIDP_SPLIT_EQUAL)
+        return hidp__ctx_fail(ctx, HIDP_EINVAL, "split must be HIDP_SPLIT_CALIBRATED or "
+                              "HIDP_SPLIT_EQUAL, got %d", split);
+    ctx->split = split;
+    return 0;
 }
 
 const char *hidp_context_last_error(const hidp_context *ctx)

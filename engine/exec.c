@@ -3,9 +3,12 @@
  *
  * Slices are decided once at create time: each node's output channels are cut into one
  * contiguous range per worker (rounded to 16 channels when there are plenty, so a worker's GEMM
- * panel stays whole), or its rows when there are too few channels, or the node runs on worker 0
- * alone when it is too small to be worth splitting. The run loop is then just "my slice, barrier"
- * per node, the same on every worker (ggml's ith/nth, with the split precomputed).
+ * panel stays whole), or its rows when there are too few channels (or the op prefers rows), or
+ * the node runs on worker 0 alone when it is too small to be worth splitting. With a placement
+ * (sched/place.h) the ranges follow each worker's share, its core kind's calibrated speed, and
+ * each worker is bound to its PU (worker 0, the caller's thread, for the length of a run).
+ * The run loop is then just "my slice, barrier" per node, the same on every worker (ggml's
+ * ith/nth, with the split precomputed).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -16,6 +19,7 @@
 #include <time.h>
 
 #include "exec.h"
+#include "../sched/place.h"
 #include "../sched/split.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -61,6 +65,11 @@ struct hidp__exec {
     atomic_ullong gen;     /* incremented by each run (written under mu) */
     atomic_int quit;       /* written under mu */
     int any_split;         /* some node gives work to a worker other than 0 */
+
+    /* placement (sched/place.h): NULL pus when the workers are not bound */
+    int *pus;              /* [worker] PU, -1 none */
+    double *weight;        /* [worker] share of each split layer */
+    const hidp__topo *topo;
 };
 
 static void barrier(hidp__exec *e, int *local)
@@ -132,6 +141,10 @@ static void *worker_main(void *arg)
     hidp__exec *e = wk->e;
     unsigned long long seen = 0;
     int sense = 0;
+    if (e->pus && e->pus[wk->index] >= 0) {
+        hidp__err err = {0, ""};
+        hidp__topo_bind_thread(e->topo, &e->pus[wk->index], 1, &err); /* best effort */
+    }
     for (;;) {
         if (!linger(e, seen)) {
             pthread_mutex_lock(&e->mu);
@@ -202,7 +215,10 @@ static void plan_node(hidp__exec *e, int i)
         align = n->row_align;
     for (int w = 0; w < t; w++) {
         int64_t lo, hi;
-        hidp__split_even(by_rows ? h : c, t, align, w, &lo, &hi);
+        if (e->weight) /* each worker's share in proportion to its core's speed */
+            hidp__split_weighted(by_rows ? h : c, t, e->weight, align, w, &lo, &hi);
+        else
+            hidp__split_even(by_rows ? h : c, t, align, w, &lo, &hi);
         row[w] = all;
         if (by_rows) {
             row[w].h0 = all.h0 + lo;
@@ -224,7 +240,8 @@ static int solo(const hidp__exec *e, int i)
 }
 
 int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
-                      size_t scratch_floats, int reference, hidp__err *err)
+                      size_t scratch_floats, int reference, const hidp__placement *pl,
+                      const hidp__topo *topo, hidp__err *err)
 {
     *out = NULL;
     if (reference || threads < 1)
@@ -248,6 +265,16 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
     e->workers = calloc((size_t)threads, sizeof *e->workers);
     if (!e->slices || !e->barrier_after || !e->scratch || !e->workers)
         goto nomem;
+    if (pl && pl->workers == threads && !reference) {
+        e->pus = malloc((size_t)threads * sizeof *e->pus);
+        e->weight = malloc((size_t)threads * sizeof *e->weight);
+        if (!e->pus || !e->weight)
+            goto nomem;
+        for (int w = 0; w < threads; w++)
+            e->pus[w] = pl->bind ? pl->pus[w] : -1;
+        memcpy(e->weight, pl->weight, (size_t)threads * sizeof *e->weight);
+        e->topo = topo;
+    }
     size_t bytes = ((scratch_floats ? scratch_floats : 1) * sizeof(float) + 63) / 64 * 64;
     for (int w = 0; w < threads; w++)
         if (!(e->scratch[w] = aligned_alloc(64, bytes)))
@@ -274,7 +301,8 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
         }
         e->started = w;
     }
-    spread_workers(e);
+    if (!e->pus)
+        spread_workers(e);
     *out = e;
     return 0;
 nomem:
@@ -284,6 +312,16 @@ nomem:
 
 void hidp__exec_run(hidp__exec *e)
 {
+    /* Worker 0 is the caller's thread: it runs on its own PU for the run and gets the caller's
+     * CPU set back after (two system calls per run). */
+    cpu_set_t before, one;
+    int rebound = 0;
+    if (e->pus && e->pus[0] >= 0 && e->pus[0] < CPU_SETSIZE &&
+        sched_getaffinity(0, sizeof before, &before) == 0) {
+        CPU_ZERO(&one);
+        CPU_SET(e->pus[0], &one);
+        rebound = sched_setaffinity(0, sizeof one, &one) == 0;
+    }
     /* When no node is split (a tiny model), the other workers are not even woken. */
     if (e->any_split) {
         pthread_mutex_lock(&e->mu);
@@ -292,6 +330,8 @@ void hidp__exec_run(hidp__exec *e)
         pthread_mutex_unlock(&e->mu);
     }
     run_nodes(e, 0, &e->sense0);
+    if (rebound)
+        sched_setaffinity(0, sizeof before, &before);
 }
 
 void hidp__exec_destroy(hidp__exec *e)
@@ -312,6 +352,8 @@ void hidp__exec_destroy(hidp__exec *e)
     free(e->workers);
     free(e->slices);
     free(e->barrier_after);
+    free(e->pus);
+    free(e->weight);
     free(e);
 }
 

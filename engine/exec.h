@@ -30,8 +30,13 @@ typedef struct hidp__exec hidp__exec;
  * workers, each with scratch_floats floats of scratch. reference: run every node's run_ref over
  * the whole output on the calling thread (threads is then ignored). HIDP_ESYSTEM if a thread
  * cannot be started. The caller owns *out (hidp__exec_destroy). */
+struct hidp__placement;
+struct hidp__topo;
+/* pl (may be NULL: unbound workers, equal shares) gives each worker its PU and its share of
+ * every split layer (copied); topo (outliving the executor) binds them. */
 int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
-                      size_t scratch_floats, int reference, hidp__err *err);
+                      size_t scratch_floats, int reference, const struct hidp__placement *pl,
+                      const struct hidp__topo *topo, hidp__err *err);
 
 /* Runs every node once. Must not be called from two threads at once. */
 void hidp__exec_run(hidp__exec *e);

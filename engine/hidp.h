@@ -66,6 +66,17 @@ void hidp_context_set_log(hidp_context *ctx, hidp_log_fn fn, void *user, int max
  * one of them. Takes effect at the next hidp_model_prepare. */
 int hidp_context_set_threads(hidp_context *ctx, int threads);
 
+/* Which cores the workers run on: "all" (the default), "big" (the fastest kind of core),
+ * "little" (the slowest kind), or a list of PU numbers such as "0,2-3". Checked at the next
+ * hidp_model_prepare (HIDP_EINVAL there for a PU the board does not have). */
+int hidp_context_set_cores(hidp_context *ctx, const char *cores);
+
+/* How each layer is shared among the workers. HIDP_SPLIT_CALIBRATED (the default): in
+ * proportion to the measured speed of each worker's kind of core (measured once per board,
+ * about 0.1 s, and cached: see hidp_topology_calibrate); HIDP_SPLIT_EQUAL: equal shares. */
+enum hidp_split { HIDP_SPLIT_CALIBRATED = 0, HIDP_SPLIT_EQUAL = 1 };
+int hidp_context_set_split(hidp_context *ctx, int split);
+
 /* ---- Model ---- */
 
 typedef struct hidp_model hidp_model;

@@ -11,6 +11,8 @@
 
 #include "exec.h"
 #include "model.h"
+#include "../sched/calib.h"
+#include "../sched/place.h"
 #include "onnx.h"
 #include "passes.h"
 
@@ -186,6 +188,38 @@ static int input_shape(hidp_model *m, int i, hidp__shape *s)
     return 0;
 }
 
+/* Where the workers of this prepare run and their shares (sched/place.h), or none (pl->workers
+ * 0: unbound, equal shares) for one unplaced worker, reference runs, or a board whose topology
+ * hwloc cannot read. The topology is loaded once per context and calibrated on first use. */
+static int place_workers(hidp_model *m, hidp__placement *pl, hidp__err *err)
+{
+    hidp_context *ctx = m->ctx;
+    memset(pl, 0, sizeof *pl);
+    if (m->reference || (ctx->threads == 1 && !ctx->cores))
+        return 0;
+    if (!ctx->topo && !ctx->topo_failed) {
+        hidp__err why = {0, ""};
+        ctx->topo = calloc(1, sizeof *ctx->topo);
+        if (!ctx->topo || hidp__topo_load(ctx->topo, &why) != 0) {
+            free(ctx->topo);
+            ctx->topo = NULL;
+            ctx->topo_failed = 1;
+            hidp__log(ctx, HIDP_LOG_WARN, "workers left unplaced: %s", why.msg);
+        }
+    }
+    if (!ctx->topo)
+        return ctx->cores ? hidp__fail(err, HIDP_EUNSUPPORTED, "cores '%s': this board's "
+                                       "topology could not be read", ctx->cores)
+                          : 0;
+    if (ctx->split == HIDP_SPLIT_CALIBRATED && ctx->topo->kinds[0].speed <= 0) {
+        hidp__err why = {0, ""};
+        const int mode = ctx->topo->this_system ? HIDP_CALIB_AUTO : HIDP_CALIB_CACHED;
+        if (hidp__calibrate(ctx->topo, mode, &why) != 0)
+            hidp__log(ctx, HIDP_LOG_WARN, "equal shares: %s", why.msg);
+    }
+    return hidp__place(ctx->topo, ctx->threads, ctx->cores, ctx->split, pl, err);
+}
+
 static int prepare(hidp_model *m, hidp__err *err)
 {
     int rc, n_in = m->src.n_inputs;
@@ -208,9 +242,13 @@ static int prepare(hidp_model *m, hidp__err *err)
         rc = 0;
     if (rc == 0)
         rc = hidp__plan_memory(&m->g, &m->plan, err);
+    hidp__placement pl = {0};
+    if (rc == 0)
+        rc = place_workers(m, &pl, err);
     if (rc == 0)
         rc = hidp__exec_create(&m->exec, &m->g, m->ctx->threads, m->plan.scratch_floats,
-                               m->reference, err);
+                               m->reference, pl.workers ? &pl : NULL, m->ctx->topo, err);
+    hidp__placement_free(&pl);
     if (rc)
         return rc;
     m->layers = malloc((size_t)(m->g.n_nodes > 0 ? m->g.n_nodes : 1) * sizeof *m->layers);

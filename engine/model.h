@@ -21,6 +21,10 @@ struct hidp_context {
     void *log_user;
     int log_level;
     int threads;           /* workers per layer, used at the next prepare */
+    char *cores;           /* hidp_context_set_cores' policy, NULL: all */
+    int split;             /* HIDP_SPLIT_* */
+    struct hidp__topo *topo; /* this board's kinds, loaded at the first prepare that needs them */
+    int topo_failed;       /* hwloc could not load it: workers run unplaced */
 };
 
 struct hidp_model {

@@ -87,11 +87,15 @@ if [ -e "$tmp/no-such-dir" ]; then not_ok "no directory created"; else ok "no di
 expect 2 "--threads" "bad thread count" -- run "$model" -i "$input" -t 0
 expect 2 "--threads" "non-numeric thread count" -- run "$model" -i "$input" -t two
 expect 2 "input is needed" "run without -i" -- run "$model"
+expect 0 "output prob" "run on 2 threads, cores all, equal shares" -- run "$model" -i "$input" -t 2 --cores all --split equal
+expect 1 "PU 99 is not one of" "run --cores naming a PU the board lacks" -- run "$model" -i "$input" -t 2 --cores 99
+expect 1 "cores takes all, big, little" "run --cores with a bad list" -- run "$model" -i "$input" --cores 1-
+expect 2 "split takes calibrated or equal" "run --split with a bad value" -- run "$model" -i "$input" --split fast
 
 # hidp topo, on a saved topology (never the host's) and on this machine.
 expect 0 "usage: hidp topo" "hidp topo --help" -- topo --help
 expect 2 "usage" "hidp topo with an argument" -- topo extra
-expect 0 "not calibrated" "hidp topo on this machine" -- topo
+expect 0 "^cache " "hidp topo on this machine (calibrated or not, it says where the cache is)" -- topo
 export HWLOC_XMLFILE="$data/topo/rk3588.xml"
 expect 0 "Cortex-A55  *0-3 " "hidp topo on the RK3588 XML" -- topo
 expect 0 '"pus": \[4, 5, 6, 7\], "cores": 4, "core_type": "Cortex-A76"' \

@@ -3,7 +3,9 @@
  * the build host), the public hidp_topology_* API, and real thread binding on this machine's
  * first two CPUs described as two kinds (HWLOC_THISSYSTEM=1).
  */
+#include <math.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +13,10 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "../engine/exec.h"
+#include "../engine/model.h"
 #include "../sched/calib.h"
+#include "../sched/place.h"
 #include "../sched/topo.h"
 #include "hidp.h"
 
@@ -400,6 +405,184 @@ done:
         tap_diag("could not remove %s", dir);
 }
 
+/* The placement arithmetic on the RK3588 XML: PUs fastest kind first, the core policies, the
+ * calibrated and equal shares, and bad policies refused. */
+static void check_placement(void)
+{
+    char xml[1200];
+    hidp__err err = {0, ""};
+    hidp__topo t = {0};
+    hidp__placement p;
+    if (!path_of(xml, sizeof xml, "rk3588.xml")) {
+        tap_skip("test/data/topo/rk3588.xml missing", "placement");
+        return;
+    }
+    setenv("HWLOC_XMLFILE", xml, 1);
+    unsetenv("HWLOC_THISSYSTEM");
+    if (!tap_ok(hidp__topo_load(&t, &err) == 0, "placement: rk3588 loads (%s)", err.msg))
+        return;
+    t.kinds[0].speed = 3.0; /* A76 */
+    t.kinds[1].speed = 1.0; /* A55 */
+    static const struct {
+        const char *cores;
+        int threads, split;
+        int pus[8];
+        double weight[8];
+    } cases[] = {
+        {"all", 8, HIDP__SPLIT_CALIBRATED, {4, 5, 6, 7, 0, 1, 2, 3}, {3, 3, 3, 3, 1, 1, 1, 1}},
+        {NULL, 6, HIDP__SPLIT_CALIBRATED, {4, 5, 6, 7, 0, 1}, {3, 3, 3, 3, 1, 1}},
+        {"all", 8, HIDP__SPLIT_EQUAL, {4, 5, 6, 7, 0, 1, 2, 3}, {1, 1, 1, 1, 1, 1, 1, 1}},
+        {"big", 4, HIDP__SPLIT_CALIBRATED, {4, 5, 6, 7}, {3, 3, 3, 3}},
+        {"little", 2, HIDP__SPLIT_CALIBRATED, {0, 1}, {1, 1}},
+        {"0,2-3", 3, HIDP__SPLIT_CALIBRATED, {0, 2, 3}, {1, 1, 1}},
+        {"1,5", 2, HIDP__SPLIT_CALIBRATED, {5, 1}, {3, 1}},
+        {"big", 6, HIDP__SPLIT_CALIBRATED, {4, 5, 6, 7, 4, 5}, {3, 3, 3, 3, 3, 3}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = hidp__place(&t, cases[i].threads, cases[i].cores, cases[i].split, &p, &err);
+        int same = rc == 0 && p.workers == cases[i].threads && !p.bind;
+        for (int w = 0; same && w < p.workers; w++)
+            same = p.pus[w] == cases[i].pus[w] && p.weight[w] == cases[i].weight[w];
+        tap_ok(same, "placement: %d workers on cores '%s', %s shares: PUs and weights as "
+               "expected (%s)", cases[i].threads, cases[i].cores ? cases[i].cores : "(default)",
+               cases[i].split ? "equal" : "calibrated", rc ? err.msg : "");
+        if (rc == 0 && !same)
+            list_diag("got PUs", p.pus, p.workers);
+        hidp__placement_free(&p);
+    }
+    static const char *const bad[] = {"9", "x", "3-1", "", "0,,1", "2-"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = hidp__place(&t, 2, bad[i], HIDP__SPLIT_CALIBRATED, &p, &err);
+        tap_ok(rc == HIDP_EINVAL && strstr(err.msg, "--cores"), "placement: cores '%s' refused "
+               "(%s)", bad[i], err.msg);
+        hidp__placement_free(&p);
+    }
+    t.kinds[1].speed = 0; /* a kind without a speed: equal shares */
+    int rc = hidp__place(&t, 8, "all", HIDP__SPLIT_CALIBRATED, &p, &err);
+    tap_ok(rc == 0 && p.weight[0] == 1.0 && p.weight[7] == 1.0,
+           "placement: an uncalibrated kind in use gives equal shares");
+    hidp__placement_free(&p);
+    hidp__topo_destroy(&t);
+    unsetenv("HWLOC_XMLFILE");
+}
+
+/* Worker w's share (elements of its slice) of the first split node of m. */
+static int64_t share(const hidp_model *m, int w, int *node)
+{
+    for (int i = 0; i < m->g.n_nodes; i++) {
+        hidp__slice s1 = hidp__exec_slice(m->exec, i, 1);
+        if (s1.c1 > s1.c0 && s1.h1 > s1.h0) {
+            hidp__slice s = hidp__exec_slice(m->exec, i, w);
+            *node = i;
+            return s.c1 > s.c0 && s.h1 > s.h0 ? (s.c1 - s.c0) * (s.h1 - s.h0) : 0;
+        }
+    }
+    return -1;
+}
+
+/* This machine's two PUs as two kinds with cached speeds 3 and 1: a 2-thread ResNet-18 gives its
+ * first split layer 3:1 (calibrated) or 1:1 (equal) and the same output as one thread. */
+static void check_split_model(void)
+{
+    char dir[] = "/tmp/hidp-split.XXXXXX", xml[1200], path[4200];
+    hidp__err err = {0, ""};
+    hidp__topo t = {0};
+    cpu_set_t allowed;
+    if (!path_of(xml, sizeof xml, "this2.xml") || sched_getaffinity(0, sizeof allowed, &allowed) ||
+        !CPU_ISSET(0, &allowed) || !CPU_ISSET(1, &allowed) || !mkdtemp(dir)) {
+        tap_skip("needs test/data/topo/this2.xml and CPUs 0 and 1", "calibrated split on a model");
+        return;
+    }
+    setenv("XDG_CACHE_HOME", dir, 1);
+    setenv("HWLOC_XMLFILE", xml, 1);
+    setenv("HWLOC_THISSYSTEM", "1", 1);
+    FILE *f = NULL;
+    if (hidp__topo_load(&t, &err) == 0 && hidp__calib_path(&t, path, sizeof path, &err) == 0) {
+        char sub[4200];
+        snprintf(sub, sizeof sub, "%s/hidp", dir);
+        mkdir(sub, 0755);
+        f = fopen(path, "w");
+    }
+    hidp__topo_destroy(&t);
+    if (!tap_ok(f != NULL, "split: write a calibration file with speeds 3 and 1")) {
+        unsetenv("HWLOC_THISSYSTEM");
+        return;
+    }
+    fprintf(f, "kind 0 speed 3 alone 3\nkind 1 speed 1 alone 1\n");
+    fclose(f);
+
+    hidp_context *ctx = NULL;
+    hidp_model *m = NULL;
+    void *onnx = NULL;
+    size_t size = 0;
+    float in[3 * 64 * 64], one[1000];
+    const float *out;
+    size_t count;
+    for (int i = 0; i < 3 * 64 * 64; i++)
+        in[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
+    int rc = hidp_context_create(&ctx, 0);
+    if (rc == 0)
+        rc = hidp_zoo_build(ctx, "resnet18", 1, 64, &onnx, &size);
+    if (rc == 0)
+        rc = hidp_model_load_memory(ctx, onnx, size, &m);
+    hidp_free(onnx);
+    if (rc == 0)
+        rc = hidp_model_prepare(m);
+    if (rc == 0)
+        rc = hidp_model_set_input(m, 0, in, 3 * 64 * 64);
+    if (rc == 0)
+        rc = hidp_model_run(m);
+    if (rc == 0)
+        rc = hidp_model_output(m, 0, &out, &count);
+    if (!tap_ok(rc == 0 && count == 1000, "split: resnet18 at 64 runs on one thread (%s)",
+                ctx ? hidp_context_last_error(ctx) : "no context"))
+        goto done;
+    memcpy(one, out, sizeof one);
+    static const char *const modes[] = {"calibrated", "equal"};
+    for (int mode = 0; mode < 2; mode++) {
+        hidp_context_set_threads(ctx, 2);
+        hidp_context_set_cores(ctx, "0,1");
+        hidp_context_set_split(ctx, mode ? HIDP_SPLIT_EQUAL : HIDP_SPLIT_CALIBRATED);
+        rc = hidp_model_prepare(m);
+        if (rc == 0)
+            rc = hidp_model_set_input(m, 0, in, 3 * 64 * 64);
+        if (rc == 0)
+            rc = hidp_model_run(m);
+        if (rc == 0)
+            rc = hidp_model_output(m, 0, &out, &count);
+        if (!tap_ok(rc == 0, "split %s: runs on 2 threads (%s)", modes[mode],
+                    hidp_context_last_error(ctx)))
+            continue;
+        int node = -1;
+        const int64_t s0 = share(m, 0, &node), s1 = share(m, 1, &node);
+        const double ratio = s1 > 0 ? (double)s0 / (double)s1 : 0;
+        tap_ok(mode ? ratio > 0.5 && ratio < 2.0 : ratio > 2.0 && ratio < 4.5,
+               "split %s: worker shares of the first split layer (%s) are %lld : %lld", modes[mode],
+               node >= 0 ? m->g.nodes[node].name : "none", (long long)s0, (long long)s1);
+        double worst = 0;
+        for (int i = 0; i < 1000; i++) {
+            const double d = fabs((double)out[i] - one[i]);
+            worst = d > worst ? d : worst;
+        }
+        tap_ok(worst <= 1e-4, "split %s: output equals the 1-thread run (max |diff| %.3g)",
+               modes[mode], worst);
+    }
+    hidp_context_set_cores(ctx, "7");
+    rc = hidp_model_prepare(m);
+    tap_ok(rc == HIDP_EINVAL && strstr(hidp_context_last_error(ctx), "PU 7"),
+           "cores '7' on a 2-PU board: prepare refuses it (%s)", hidp_context_last_error(ctx));
+done:
+    hidp_model_destroy(m);
+    hidp_context_destroy(ctx);
+    unsetenv("HWLOC_THISSYSTEM");
+    unsetenv("HWLOC_XMLFILE");
+    unsetenv("XDG_CACHE_HOME");
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        tap_diag("could not remove %s", dir);
+}
+
 int main(void)
 {
     const char *src = getenv("HIDP_SRCDIR");
@@ -409,6 +592,8 @@ int main(void)
     check_public();
     check_binding();
     check_calibration();
+    check_placement();
+    check_split_model();
     unsetenv("HWLOC_XMLFILE");
     return tap_done();
 }
