@@ -1,0 +1,50 @@
+#!/bin/sh
+# little_core.sh - the local level on a board with one "little" core made for real (issue 4):
+# a cgroup-v1 cpu group gets QUOTA% of every PERIOD, and bench/little_core puts every thread
+# that runs on PU 1 in it; PU 0 and PU 1 are described as two kinds of core with hwloc's XML
+# (test/data/topo/this2.xml). It prints the calibrated speeds and, for each model, the latency
+# on the big core alone, the little core alone, both with equal shares, both with calibrated
+# shares, and the ideal. Needs root, cgroup v1's cpu controller and two CPUs; cleans up after
+# itself (the group, the temporary calibration cache).
+#
+# usage: bench/little_core.sh [-q QUOTA_PERCENT] [-p PERIOD_US] [-n RUNS] [MODEL...]
+#        (default: -q 40 -p 10000 -n 21 resnet50 mobilenet_v2)
+set -eu
+quota=40 period=10000 runs=21
+while getopts "q:p:n:h" opt; do
+    case $opt in
+    q) quota=$OPTARG ;;
+    p) period=$OPTARG ;;
+    n) runs=$OPTARG ;;
+    h) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) exit 2 ;;
+    esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || set -- resnet50 mobilenet_v2
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/.." && pwd)
+prog=${LITTLE_CORE:-$here/little_core}
+[ -x "$prog" ] || { echo "little_core.sh: $prog not built (make)" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "little_core.sh: needs root (cgroups)" >&2; exit 1; }
+cpu=/sys/fs/cgroup/cpu
+[ -w "$cpu/tasks" ] || { echo "little_core.sh: no writable cgroup v1 cpu controller at $cpu" >&2; exit 1; }
+group=$cpu/hidp-little-$$
+cache=$(mktemp -d "${TMPDIR:-/tmp}/hidp-little.XXXXXX")
+cleanup() {
+    if [ -d "$group" ]; then
+        while read -r t; do echo "$t" >"$cpu/tasks" 2>/dev/null || true; done <"$group/tasks"
+        rmdir "$group" 2>/dev/null || true
+    fi
+    rm -rf "$cache"
+}
+trap cleanup EXIT INT TERM
+mkdir "$group"
+echo "$period" >"$group/cpu.cfs_period_us"
+echo $((period * quota / 100)) >"$group/cpu.cfs_quota_us"
+echo "little core: PU 1 limited to $quota% ($((period * quota / 100)) us of every $period us)"
+export HWLOC_XMLFILE="$src/test/data/topo/this2.xml" HWLOC_THISSYSTEM=1 XDG_CACHE_HOME="$cache"
+export OPENBLAS_NUM_THREADS=1
+for model in "$@"; do
+    timeout 600 "$prog" "$group" "$model" "$runs"
+done
