@@ -191,13 +191,14 @@ int main(int argc, char **argv)
     if (!f)
         return 1;
     /* kind 0 is PU 0 (big), kind 1 PU 1 (little) in this2.xml */
+    const double wake = hidp__calib_wake_us(&topo, 0, 1);
     fprintf(f, "# written by bench/little_core with PU 1 throttled\n"
-               "kind 0 speed %.3f alone %.3f\nkind 1 speed %.3f alone %.3f\n",
-            pr[0].gflops, pr[0].gflops, pr[1].gflops, pr[1].gflops);
+               "kind 0 speed %.3f alone %.3f\nkind 1 speed %.3f alone %.3f\nwake_us %.2f\n",
+            pr[0].gflops, pr[0].gflops, pr[1].gflops, pr[1].gflops, wake);
     fclose(f);
     hidp__topo_destroy(&topo);
-    printf("calibration: big PU 0 %.1f GFLOP/s, little PU 1 %.1f GFLOP/s (%.0f%%)\n",
-           pr[0].gflops, pr[1].gflops, 100.0 * pr[1].gflops / pr[0].gflops);
+    printf("calibration: big PU 0 %.1f GFLOP/s, little PU 1 %.1f GFLOP/s (%.0f%%), wake-up "
+           "%.1f us\n", pr[0].gflops, pr[1].gflops, 100.0 * pr[1].gflops / pr[0].gflops, wake);
 
     hidp_context *ctx;
     hidp_model *m = NULL;

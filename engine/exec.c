@@ -79,6 +79,7 @@ struct hidp__exec {
     int *pus;              /* [worker] PU, -1 none */
     double *weight;        /* [worker] share of each split layer */
     int64_t *spin_ns;      /* [worker] barrier spin before sleeping (NULL: BARRIER_SPIN_NS) */
+    double wake_s;         /* calibrated wake-up of a sleeping worker, seconds (0 unknown) */
     const hidp__topo *topo;
 };
 
@@ -246,6 +247,25 @@ static void spread_workers(hidp__exec *e)
 #endif
 }
 
+/* With cores of unequal calibrated speed (weights in GFLOP/s, worker 0 the fastest): whether
+ * worker 0 alone finishes `work` sooner than all of them plus the wake-up of a worker that slept
+ * at the barrier before (measured at calibration). Short layers then stay on the fast core
+ * instead of waiting for a slow one to wake. */
+static int solo_is_faster(const hidp__exec *e, double work)
+{
+    if (!e->weight || e->wake_s <= 0)
+        return 0;
+    double sum = 0, lo = e->weight[0], hi = e->weight[0];
+    for (int w = 0; w < e->threads; w++) {
+        sum += e->weight[w];
+        lo = e->weight[w] < lo ? e->weight[w] : lo;
+        hi = e->weight[w] > hi ? e->weight[w] : hi;
+    }
+    if (lo == hi || e->weight[0] < hi)
+        return 0;
+    return work / (sum * 1e9) + e->wake_s >= work / (e->weight[0] * 1e9);
+}
+
 /* Decides how node i is shared among the workers. */
 static void plan_node(hidp__exec *e, int i)
 {
@@ -259,7 +279,7 @@ static void plan_node(hidp__exec *e, int i)
     if (y && (double)hidp__shape_count(&y->shape) > work)
         work = (double)hidp__shape_count(&y->shape);
     int64_t c = all.c1 - all.c0, h = all.h1 - all.h0;
-    if (t == 1 || work < HIDP__EXEC_MIN_SPLIT || (c < t && h < t)) {
+    if (t == 1 || work < HIDP__EXEC_MIN_SPLIT || (c < t && h < t) || solo_is_faster(e, work)) {
         row[0] = all;
         return;
     }
@@ -335,6 +355,7 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
             fastest = pl->weight[w] > fastest ? pl->weight[w] : fastest;
         for (int w = 0; w < threads; w++)
             e->spin_ns[w] = pl->weight[w] < fastest ? 0 : BARRIER_SPIN_NS;
+        e->wake_s = pl->wake_s;
         memcpy(e->weight, pl->weight, (size_t)threads * sizeof *e->weight);
         e->topo = topo;
     }

@@ -14,6 +14,10 @@
  * offline, gets its own file. The file is text, written atomically, and reread unless forced.
  */
 #include <errno.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -125,6 +129,81 @@ done:
     return rc;
 }
 
+/* ---- wake-up latency: how long a worker asleep on a futex takes to run again ---- */
+
+enum { WAKE_ROUNDS = 40 };
+
+typedef struct waker {
+    const hidp__topo *t;
+    int pu;
+    atomic_int *word;   /* bumped once per round */
+    double *sent;       /* when the round's wake was sent (written before the bump) */
+    double total;       /* the sleeper's sum of wake-up delays */
+} waker;
+
+/* The sleeper: waits on the word in the kernel each round and adds up how late it runs. */
+static void *sleeper_main(void *arg)
+{
+    waker *p = arg;
+    hidp__err err = {0, ""};
+    hidp__topo_bind_thread(p->t, &p->pu, 1, &err);
+    for (int r = 1; r <= WAKE_ROUNDS; r++) {
+        int v;
+        while ((v = atomic_load(p->word)) < r)
+            syscall(SYS_futex, (int *)p->word, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
+        p->total += now_s() - *p->sent;
+    }
+    return NULL;
+}
+
+/* Microseconds between waking a worker that sleeps at a barrier (on PU b) and its running
+ * again, woken from PU a: the calling thread waits long enough for the sleeper to be asleep,
+ * then wakes it, WAKE_ROUNDS times. What splitting a short layer costs when a worker slept. */
+static double measure_wake(const hidp__topo *t, int a, int b)
+{
+    atomic_int word = 0;
+    double sent = 0;
+    waker w = {t, b, &word, &sent, 0};
+    pthread_t tid;
+    hidp__err err = {0, ""};
+    if (hidp__topo_bind_thread(t, &a, 1, &err) != 0 ||
+        pthread_create(&tid, NULL, sleeper_main, &w) != 0)
+        return 0;
+    for (int r = 1; r <= WAKE_ROUNDS; r++) {
+        const struct timespec nap = {0, 300000}; /* the sleeper is in the kernel by then */
+        nanosleep(&nap, NULL);
+        sent = now_s();
+        atomic_store(&word, r);
+        syscall(SYS_futex, (int *)&word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    }
+    pthread_join(tid, NULL);
+    return w.total * 1e6 / WAKE_ROUNDS;
+}
+
+typedef struct wake_job {
+    const hidp__topo *t;
+    int a, b;
+    double us;
+} wake_job;
+
+static void *wake_job_main(void *arg)
+{
+    wake_job *j = arg;
+    j->us = measure_wake(j->t, j->a, j->b);
+    return NULL;
+}
+
+/* measure_wake on a thread of its own, so the caller's CPU binding is left alone. */
+double hidp__calib_wake_us(const hidp__topo *t, int a, int b)
+{
+    wake_job j = {t, a, b, 0};
+    pthread_t tid;
+    if (pthread_create(&tid, NULL, wake_job_main, &j) != 0)
+        return 0;
+    pthread_join(tid, NULL);
+    return j.us;
+}
+
 /* FNV-1a of what identifies the board's kinds. */
 static uint64_t signature(const hidp__topo *t)
 {
@@ -177,6 +256,12 @@ static int load_cache(hidp__topo *t, const char *path)
     fclose(f);
     if (found != t->n_kinds)
         return 1;
+    f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "wake_us %lf", &t->wake_us) == 1)
+            break;
+    if (f)
+        fclose(f);
     for (int k = 0; k < t->n_kinds; k++) {
         t->kinds[k].speed = speed[k];
         t->kinds[k].speed_alone = alone[k];
@@ -217,6 +302,8 @@ static int save_cache(const hidp__topo *t, const char *path, hidp__err *err)
     for (int k = 0; k < t->n_kinds && at < sizeof text; k++)
         at += (size_t)snprintf(text + at, sizeof text - at, "kind %d speed %.3f alone %.3f\n", k,
                                t->kinds[k].speed, t->kinds[k].speed_alone);
+    if (at < sizeof text)
+        at += (size_t)snprintf(text + at, sizeof text - at, "wake_us %.2f\n", t->wake_us);
     if (at >= sizeof text)
         return hidp__fail(err, HIDP_EINVAL, "calibration: too many kinds to cache");
     int rc = make_dirs(path, err);
@@ -263,5 +350,10 @@ int hidp__calibrate(hidp__topo *t, int mode, hidp__err *err)
         t->kinds[k].speed = sum / t->kinds[k].n_pus;
     }
     free(pus), free(g);
+    /* between the fastest kind's first PU and another PU (the slowest kind's when there is one) */
+    const hidp__core_kind *last = &t->kinds[t->n_kinds - 1];
+    const int other = t->n_kinds > 1 ? last->pus[0] : t->kinds[0].n_pus > 1 ? t->kinds[0].pus[1] : -1;
+    if (rc == 0 && other >= 0)
+        t->wake_us = hidp__calib_wake_us(t, t->kinds[0].pus[0], other);
     return rc ? rc : save_cache(t, path, err);
 }

@@ -16,6 +16,10 @@
  * per kind plus 40 ms with every PU busy. */
 int hidp__calibrate(hidp__topo *t, int mode, hidp__err *err);
 
+/* Microseconds for a worker asleep at a barrier on PU b to run again once woken from PU a
+ * (measured on a thread of its own; the caller's binding is untouched). */
+double hidp__calib_wake_us(const hidp__topo *t, int a, int b);
+
 /* The cache file of this topology: <cache dir>/calibration-<signature>.txt. */
 int hidp__calib_path(const hidp__topo *t, char *buf, size_t len, hidp__err *err);
 

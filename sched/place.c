@@ -108,6 +108,7 @@ int hidp__place(const hidp__topo *t, int threads, const char *cores, int split,
     }
     p->workers = threads;
     p->bind = t->this_system;
+    p->wake_s = t->wake_us * 1e-6;
     free(chosen);
     return 0;
 }

@@ -17,6 +17,7 @@ typedef struct hidp__placement {
     int *pus;       /* [workers]: the PU (OS index) chosen for worker w */
     double *weight; /* [workers]: worker w's share of every split layer */
     int bind;       /* the PUs are this machine's: bind the workers to them */
+    double wake_s;  /* calibrated wake-up of a sleeping worker, seconds (0 unknown) */
 } hidp__placement;
 
 /* Places `threads` workers on t's PUs. cores chooses the PUs: NULL or "all" (every kind),

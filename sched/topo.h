@@ -36,6 +36,8 @@ typedef struct hidp__topo {
     int n_kinds;
     int n_pus;        /* PUs in all kinds */
     int this_system;  /* binding acts on this machine (not an XML of another board) */
+    double wake_us;   /* calibrated: how long a worker asleep at a barrier takes to wake, in
+                       * microseconds (sched/calib.c); 0 unknown */
     char source[300]; /* "this system", "XML file PATH", ... for messages and tools */
 } hidp__topo;
 

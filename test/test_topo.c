@@ -340,6 +340,8 @@ static void check_calibration(void)
     tap_ok(t.kinds[0].speed == 0, "CACHED without a file measures nothing (speed %g)",
            t.kinds[0].speed);
     TAP_EQ_INT(hidp__calibrate(&t, HIDP_CALIB_AUTO, &err), 0, "AUTO measures (%s)", err.msg);
+    tap_ok(t.n_pus < 2 || (t.wake_us > 0 && t.wake_us < 100000),
+           "a sleeping worker's wake-up is measured (%.1f us)", t.wake_us);
     int all = 1;
     for (int k = 0; k < t.n_kinds; k++)
         all &= t.kinds[k].speed > 1 && t.kinds[k].speed_alone > 1;
@@ -466,6 +468,17 @@ static void check_placement(void)
     unsetenv("HWLOC_XMLFILE");
 }
 
+/* Nodes of m that worker 1 has a share of. */
+static int split_nodes(const hidp_model *m)
+{
+    int count = 0;
+    for (int i = 0; i < m->g.n_nodes; i++) {
+        hidp__slice s1 = hidp__exec_slice(m->exec, i, 1);
+        count += s1.c1 > s1.c0 && s1.h1 > s1.h0;
+    }
+    return count;
+}
+
 /* Worker w's share (elements of its slice) of the first split node of m. */
 static int64_t share(const hidp_model *m, int w, int *node)
 {
@@ -567,6 +580,45 @@ static void check_split_model(void)
         tap_ok(worst <= 1e-4, "split %s: output equals the 1-thread run (max |diff| %.3g)",
                modes[mode], worst);
     }
+    /* a 1 ms wake-up measured: the short layers stay on the fast core, the outputs do not move */
+    int before = -1;
+    hidp_context_set_split(ctx, HIDP_SPLIT_CALIBRATED);
+    hidp_context_set_cores(ctx, "0,1");
+    if (hidp_model_prepare(m) == 0)
+        before = split_nodes(m);
+    f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "kind 0 speed 3 alone 3\nkind 1 speed 1 alone 1\nwake_us 1000\n");
+        fclose(f);
+    }
+    hidp_context_destroy(ctx); /* a new context rereads the calibration file */
+    hidp_context_create(&ctx, 0);
+    hidp_model_destroy(m);
+    m = NULL;
+    rc = hidp_zoo_build(ctx, "resnet18", 1, 64, &onnx, &size);
+    if (rc == 0)
+        rc = hidp_model_load_memory(ctx, onnx, size, &m);
+    hidp_free(onnx);
+    hidp_context_set_threads(ctx, 2);
+    hidp_context_set_cores(ctx, "0,1");
+    if (rc == 0)
+        rc = hidp_model_prepare(m);
+    if (rc == 0)
+        rc = hidp_model_set_input(m, 0, in, 3 * 64 * 64);
+    if (rc == 0)
+        rc = hidp_model_run(m);
+    if (rc == 0)
+        rc = hidp_model_output(m, 0, &out, &count);
+    const int after = rc == 0 ? split_nodes(m) : -1;
+    tap_ok(rc == 0 && after >= 1 && after < before,
+           "wake-up 1 ms: fewer layers split (%d of them, %d with no wake-up cost)", after,
+           before);
+    double worst = 0;
+    for (int i = 0; rc == 0 && i < 1000; i++) {
+        const double d = fabs((double)out[i] - one[i]);
+        worst = d > worst ? d : worst;
+    }
+    tap_ok(rc == 0 && worst <= 1e-4, "wake-up 1 ms: output equals the 1-thread run (%.3g)", worst);
     hidp_context_set_cores(ctx, "7");
     rc = hidp_model_prepare(m);
     tap_ok(rc == HIDP_EINVAL && strstr(hidp_context_last_error(ctx), "PU 7"),
