@@ -39,6 +39,10 @@ cleanup() {
     rm -rf "$cache"
 }
 trap cleanup EXIT INT TERM
+[ $((period * quota / 100)) -ge 1000 ] || {
+    echo "little_core.sh: the quota would be $((period * quota / 100)) us; Linux takes 1000 us or more (raise -p or -q)" >&2
+    exit 2
+}
 mkdir "$group"
 echo "$period" >"$group/cpu.cfs_period_us"
 echo $((period * quota / 100)) >"$group/cpu.cfs_quota_us"
