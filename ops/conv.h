@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "op.h"
+#include "op_util.h"
 #include "sgemm.h"
 
 /* Which kernel runs a Conv node (chosen at reshape). */
@@ -142,20 +143,6 @@ int hidp__conv_resolve_attrs(const hidp__node *n, const hidp__conv_params *p, co
                              int nsp, int64_t kh, int64_t kw, hidp__conv_geom *g, hidp__err *err);
 /* "k3x3 s2 p1,1,1,1 d1 g1" */
 void hidp__conv_format(const hidp__conv_params *p, char *buf, size_t len);
-
-/* Integer division rounding down / up, for a positive divisor and any sign of a. */
-static inline int64_t hidp__floordiv(int64_t a, int64_t b)
-{
-    return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
-static inline int64_t hidp__ceildiv(int64_t a, int64_t b)
-{
-    return a >= 0 ? (a + b - 1) / b : -((-a) / b);
-}
-static inline int64_t hidp__clamp64(int64_t v, int64_t lo, int64_t hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
 
 /* The output channels of group grp that fall in the slice's [c0, c1): [*lo, *hi). */
 static inline void hidp__conv_group_span(const hidp__conv_geom *g, hidp__slice s, int64_t grp,

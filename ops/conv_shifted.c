@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "conv.h"
+#include "phase.h"
 
 /* Padded band of cg channels, aimed at about 256 KB so the GEMM's passes over it stay in L2. */
 #ifndef HIDP__CONV_BAND_FLOATS
@@ -91,29 +92,14 @@ static void fill_band(const hidp__conv_geom *g, const float *x, int64_t oy0, int
                 if (!phase_read(fy, g->kh, g->dh, g->sh) || !phase_read(fx, g->kw, g->dw, g->sw))
                     continue;
                 float *dst = band + ((c * g->sh + fy) * g->sw + fx) * plane;
-                /* positions [j0, j1) hold input columns j * sw + fx - pl */
-                const int64_t j0 = hidp__clamp64(hidp__ceildiv(g->pl - fx, g->sw), 0, wq);
-                const int64_t j1 =
-                    hidp__clamp64(hidp__floordiv(g->w - 1 + g->pl - fx, g->sw) + 1, j0, wq);
+                int64_t lo, hi;
+                hidp__phase_range(g->w, g->pl, g->sw, fx, wq, &lo, &hi);
                 for (int64_t r = 0; r < rq; r++, dst += wq) {
                     const int64_t ih = (oy0 + r) * g->sh + fy - g->pt;
-                    if (ih < 0 || ih >= g->h) {
+                    if (ih < 0 || ih >= g->h)
                         memset(dst, 0, (size_t)wq * sizeof *dst);
-                        continue;
-                    }
-                    const float *src = xc + ih * g->w + j0 * g->sw + fx - g->pl;
-                    for (int64_t j = 0; j < j0; j++)
-                        dst[j] = 0.0f;
-                    if (g->sw == 1)
-                        memcpy(dst + j0, src, (size_t)(j1 - j0) * sizeof *dst);
-                    else if (g->sw == 2)
-                        for (int64_t j = j0; j < j1; j++)
-                            dst[j] = src[(j - j0) * 2];
                     else
-                        for (int64_t j = j0; j < j1; j++)
-                            dst[j] = src[(j - j0) * g->sw];
-                    for (int64_t j = j1; j < wq; j++)
-                        dst[j] = 0.0f;
+                        hidp__phase_fill(dst, wq, xc + ih * g->w, g->pl, g->sw, fx, lo, hi, 0.0f);
                 }
             }
         }

@@ -1,7 +1,8 @@
 /*
- * op_util.h - small helpers shared by the non-convolution ops: the opset in effect, axis
- * normalisation, reading constant integer inputs, numpy broadcasting and walking the (n, c)
- * planes of a slice. Everything is static inline so each op file takes only what it uses.
+ * op_util.h - small helpers shared by the ops: integer division rounding either way, the
+ * opset in effect, axis normalisation, reading constant integer inputs, numpy broadcasting and
+ * walking the (n, c) planes of a slice. Everything is static inline so each op file takes only
+ * what it uses.
  */
 #ifndef HIDP_OP_UTIL_H
 #define HIDP_OP_UTIL_H
@@ -11,6 +12,20 @@
 #include <string.h>
 
 #include "op.h"
+
+/* Integer division rounding down / up, for a positive divisor and any sign of a. */
+static inline int64_t hidp__floordiv(int64_t a, int64_t b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+static inline int64_t hidp__ceildiv(int64_t a, int64_t b)
+{
+    return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+}
+static inline int64_t hidp__clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
 
 /* The default-domain opset of g. Graphs built by hand (tests) leave it 0: they get the newest
  * opset hidp implements. */

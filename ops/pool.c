@@ -26,11 +26,6 @@ typedef struct pool_params {
     int64_t pb[2], pe[2]; /* resolved begin / end pads per spatial dim (reshape) */
 } pool_params;
 
-static int64_t ceil_div(int64_t a, int64_t b)
-{
-    return a >= 0 ? (a + b - 1) / b : -((-a) / b);
-}
-
 /* Reads a 2-element int attribute (default dflt for both), failing if it has another size. */
 static int two_ints(const hidp__node *n, const char *name, int64_t dflt, int64_t *out, int cnt_want,
                     hidp__err *err)
@@ -121,7 +116,7 @@ static int64_t pool_out_size(pool_params *p, int i, int64_t in)
 {
     int64_t keff = (p->k[i] - 1) * p->dil[i] + 1, s = p->st[i];
     if (p->auto_pad == AP_SAME_UPPER || p->auto_pad == AP_SAME_LOWER) {
-        int64_t out = ceil_div(in, s);
+        int64_t out = hidp__ceildiv(in, s);
         int64_t total = (out - 1) * s + keff - in;
         total = total < 0 ? 0 : total;
         p->pb[i] = p->auto_pad == AP_SAME_UPPER ? total / 2 : total - total / 2;
@@ -133,7 +128,7 @@ static int64_t pool_out_size(pool_params *p, int i, int64_t in)
     int64_t span = in + p->pb[i] + p->pe[i] - keff;
     if (span < 0)
         return -1;
-    int64_t out = (p->ceil_mode ? ceil_div(span, s) : span / s) + 1;
+    int64_t out = (p->ceil_mode ? hidp__ceildiv(span, s) : span / s) + 1;
     if (p->ceil_mode && (out - 1) * s >= in + p->pb[i])
         out--;
     return out;
@@ -146,7 +141,7 @@ static int64_t pool_out_size(pool_params *p, int i, int64_t in)
 static int64_t phase_len(const pool_params *p, int64_t ow)
 {
     const int64_t wp = (ow - 1) * p->st[1] + (p->k[1] - 1) * p->dil[1] + 1; /* padded columns */
-    return ceil_div(wp, p->st[1]);
+    return hidp__ceildiv(wp, p->st[1]);
 }
 
 static size_t max_plane_scratch(const pool_params *p, int64_t ih, int64_t ow)
@@ -197,8 +192,8 @@ static int pool_reshape(hidp__graph *g, hidp__node *n, hidp__err *err)
 /* Kernel rows [k0, k1) whose input index start + k * d lies in [0, len). */
 static void valid_taps(int64_t start, int64_t d, int64_t k, int64_t len, int64_t *k0, int64_t *k1)
 {
-    *k0 = start < 0 ? ceil_div(-start, d) : 0;
-    int64_t hi = len - start <= 0 ? 0 : ceil_div(len - start, d);
+    *k0 = start < 0 ? hidp__ceildiv(-start, d) : 0;
+    int64_t hi = len - start <= 0 ? 0 : hidp__ceildiv(len - start, d);
     *k1 = hi < k ? hi : k;
     if (*k1 < *k0)
         *k1 = *k0;
@@ -268,7 +263,7 @@ static void split_row(const pool_params *p, const float *irow, int64_t iw, int64
     const int64_t sw = p->st[1];
     for (int64_t f = 0; f < sw; f++, ph += pl) {
         /* positions [j0, j1) of phase f hold input columns j * sw + f - pb */
-        int64_t j0 = f < p->pb[1] ? ceil_div(p->pb[1] - f, sw) : 0;
+        int64_t j0 = f < p->pb[1] ? hidp__ceildiv(p->pb[1] - f, sw) : 0;
         int64_t j1 = iw - 1 + p->pb[1] - f < 0 ? 0 : (iw - 1 + p->pb[1] - f) / sw + 1;
         j0 = j0 < pl ? j0 : pl;
         j1 = j1 < j0 ? j0 : j1 < pl ? j1 : pl;
