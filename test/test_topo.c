@@ -493,6 +493,44 @@ static int64_t share(const hidp_model *m, int w, int *node)
     return -1;
 }
 
+enum { IMG = 3 * 64 * 64 };
+
+/* ResNet-18 of the zoo at 64x64 (seed 1), loaded in ctx. */
+static int load_resnet(hidp_context *ctx, hidp_model **m)
+{
+    void *onnx = NULL;
+    size_t size = 0;
+    int rc = hidp_zoo_build(ctx, "resnet18", 1, 64, &onnx, &size);
+    if (rc == 0)
+        rc = hidp_model_load_memory(ctx, onnx, size, m);
+    hidp_free(onnx);
+    return rc;
+}
+
+/* Prepares m with its context's settings and runs it on in; *out gets the 1000 scores. */
+static int prepare_and_run(hidp_model *m, const float *in, const float **out)
+{
+    size_t count = 0;
+    int rc = hidp_model_prepare(m);
+    if (rc == 0)
+        rc = hidp_model_set_input(m, 0, in, IMG);
+    if (rc == 0)
+        rc = hidp_model_run(m);
+    if (rc == 0)
+        rc = hidp_model_output(m, 0, out, &count);
+    return rc == 0 && count != 1000 ? HIDP_ESHAPE : rc;
+}
+
+static double max_diff(const float *a, const float *b, int n)
+{
+    double worst = 0;
+    for (int i = 0; i < n; i++) {
+        const double d = fabs((double)a[i] - b[i]);
+        worst = d > worst ? d : worst;
+    }
+    return worst;
+}
+
 /* This machine's two PUs as two kinds with cached speeds 3 and 1: a 2-thread ResNet-18 gives its
  * first split layer 3:1 (calibrated) or 1:1 (equal) and the same output as one thread. */
 static void check_split_model(void)
@@ -526,28 +564,16 @@ static void check_split_model(void)
 
     hidp_context *ctx = NULL;
     hidp_model *m = NULL;
-    void *onnx = NULL;
-    size_t size = 0;
-    float in[3 * 64 * 64], one[1000];
+    float in[IMG], one[1000];
     const float *out;
-    size_t count;
-    for (int i = 0; i < 3 * 64 * 64; i++)
+    for (int i = 0; i < IMG; i++)
         in[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
     int rc = hidp_context_create(&ctx, 0);
     if (rc == 0)
-        rc = hidp_zoo_build(ctx, "resnet18", 1, 64, &onnx, &size);
+        rc = load_resnet(ctx, &m);
     if (rc == 0)
-        rc = hidp_model_load_memory(ctx, onnx, size, &m);
-    hidp_free(onnx);
-    if (rc == 0)
-        rc = hidp_model_prepare(m);
-    if (rc == 0)
-        rc = hidp_model_set_input(m, 0, in, 3 * 64 * 64);
-    if (rc == 0)
-        rc = hidp_model_run(m);
-    if (rc == 0)
-        rc = hidp_model_output(m, 0, &out, &count);
-    if (!tap_ok(rc == 0 && count == 1000, "split: resnet18 at 64 runs on one thread (%s)",
+        rc = prepare_and_run(m, in, &out);
+    if (!tap_ok(rc == 0, "split: resnet18 at 64 runs on one thread (%s)",
                 ctx ? hidp_context_last_error(ctx) : "no context"))
         goto done;
     memcpy(one, out, sizeof one);
@@ -556,13 +582,7 @@ static void check_split_model(void)
         hidp_context_set_threads(ctx, 2);
         hidp_context_set_cores(ctx, "0,1");
         hidp_context_set_split(ctx, mode ? HIDP_SPLIT_EQUAL : HIDP_SPLIT_CALIBRATED);
-        rc = hidp_model_prepare(m);
-        if (rc == 0)
-            rc = hidp_model_set_input(m, 0, in, 3 * 64 * 64);
-        if (rc == 0)
-            rc = hidp_model_run(m);
-        if (rc == 0)
-            rc = hidp_model_output(m, 0, &out, &count);
+        rc = prepare_and_run(m, in, &out);
         if (!tap_ok(rc == 0, "split %s: runs on 2 threads (%s)", modes[mode],
                     hidp_context_last_error(ctx)))
             continue;
@@ -572,11 +592,7 @@ static void check_split_model(void)
         tap_ok(mode ? ratio > 0.5 && ratio < 2.0 : ratio > 2.0 && ratio < 4.5,
                "split %s: worker shares of the first split layer (%s) are %lld : %lld", modes[mode],
                node >= 0 ? m->g.nodes[node].name : "none", (long long)s0, (long long)s1);
-        double worst = 0;
-        for (int i = 0; i < 1000; i++) {
-            const double d = fabs((double)out[i] - one[i]);
-            worst = d > worst ? d : worst;
-        }
+        const double worst = max_diff(out, one, 1000);
         tap_ok(worst <= 1e-4, "split %s: output equals the 1-thread run (max |diff| %.3g)",
                modes[mode], worst);
     }
@@ -595,29 +611,16 @@ static void check_split_model(void)
     hidp_context_create(&ctx, 0);
     hidp_model_destroy(m);
     m = NULL;
-    rc = hidp_zoo_build(ctx, "resnet18", 1, 64, &onnx, &size);
-    if (rc == 0)
-        rc = hidp_model_load_memory(ctx, onnx, size, &m);
-    hidp_free(onnx);
     hidp_context_set_threads(ctx, 2);
     hidp_context_set_cores(ctx, "0,1");
+    rc = load_resnet(ctx, &m);
     if (rc == 0)
-        rc = hidp_model_prepare(m);
-    if (rc == 0)
-        rc = hidp_model_set_input(m, 0, in, 3 * 64 * 64);
-    if (rc == 0)
-        rc = hidp_model_run(m);
-    if (rc == 0)
-        rc = hidp_model_output(m, 0, &out, &count);
+        rc = prepare_and_run(m, in, &out);
     const int after = rc == 0 ? split_nodes(m) : -1;
     tap_ok(rc == 0 && after >= 1 && after < before,
            "wake-up 1 ms: fewer layers split (%d of them, %d with no wake-up cost)", after,
            before);
-    double worst = 0;
-    for (int i = 0; rc == 0 && i < 1000; i++) {
-        const double d = fabs((double)out[i] - one[i]);
-        worst = d > worst ? d : worst;
-    }
+    const double worst = rc == 0 ? max_diff(out, one, 1000) : INFINITY;
     tap_ok(rc == 0 && worst <= 1e-4, "wake-up 1 ms: output equals the 1-thread run (%.3g)", worst);
     hidp_context_set_cores(ctx, "7");
     rc = hidp_model_prepare(m);
