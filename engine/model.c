@@ -211,7 +211,8 @@ static int place_workers(hidp_model *m, hidp__placement *pl, hidp__err *err)
         return ctx->cores ? hidp__fail(err, HIDP_EUNSUPPORTED, "cores '%s': this board's "
                                        "topology could not be read", ctx->cores)
                           : 0;
-    if (ctx->split == HIDP_SPLIT_CALIBRATED && ctx->topo->kinds[0].speed <= 0) {
+    if (ctx->split == HIDP_SPLIT_CALIBRATED && !ctx->calibrated) {
+        ctx->calibrated = 1; /* tried once per context: a failure means equal shares */
         hidp__err why = {0, ""};
         const int mode = ctx->topo->this_system ? HIDP_CALIB_AUTO : HIDP_CALIB_CACHED;
         if (hidp__calibrate(ctx->topo, mode, &why) != 0)

@@ -25,6 +25,7 @@ struct hidp_context {
     int split;             /* HIDP_SPLIT_* */
     struct hidp__topo *topo; /* this board's kinds, loaded at the first prepare that needs them */
     int topo_failed;       /* hwloc could not load it: workers run unplaced */
+    int calibrated;        /* its speeds were read or measured (or that failed) */
 };
 
 struct hidp_model {
