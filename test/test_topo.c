@@ -607,10 +607,10 @@ static void check_split_model(void)
         fprintf(f, "kind 0 speed 3 alone 3\nkind 1 speed 1 alone 1\nwake_us 1000\n");
         fclose(f);
     }
+    hidp_model_destroy(m); /* before its context, which must outlive it */
+    m = NULL;
     hidp_context_destroy(ctx); /* a new context rereads the calibration file */
     hidp_context_create(&ctx, 0);
-    hidp_model_destroy(m);
-    m = NULL;
     hidp_context_set_threads(ctx, 2);
     hidp_context_set_cores(ctx, "0,1");
     rc = load_resnet(ctx, &m);
