@@ -6,6 +6,8 @@
 #ifndef HIDP_CLI_H
 #define HIDP_CLI_H
 
+#include <stdio.h>
+
 #include "hidp.h"
 
 int cli_info_main(int argc, char **argv);
@@ -27,6 +29,8 @@ int cli_parse_int(const char *cmd, const char *opt, const char *text, int lo, in
 int cli_set_placement(const char *cmd, hidp_context *ctx, const char *cores, const char *split);
 /* Loads MODEL with ctx, printing the library's message on failure. */
 int cli_load_model(const char *cmd, hidp_context *ctx, const char *path, hidp_model **out);
+/* Writes s as a JSON string, quoted and escaped. */
+void cli_json_string(FILE *f, const char *s);
 /* Writes dims as "1x3x224x224". */
 void cli_format_dims(char *buf, size_t len, const int64_t *dims, int ndim);
 

@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "cli_measure.h"
+#include "cli_profile.h"
 
 #define MAX_THREAD_COUNTS 32
 #define AUTO_TARGET_MS 2000.0 /* timed runs fill about this much when -n is not given */
@@ -38,6 +39,8 @@ struct bench_opts {
     uint64_t seed;
     int size_given;
     const char *cores, *split; /* --cores, --split (NULL: the library's defaults) */
+    int no_tune;               /* --no-tune */
+    cli_profile prof;          /* --profile, --trace, --events, --energy ... */
 };
 
 /* Where the model bytes come from: a file path, or a zoo build held in memory. */
@@ -51,6 +54,8 @@ struct bench_result {
     int threads;
     cli_latency lat;
     double load_ms, prepare_ms, mflops;
+    double tune_ms;                    /* the plan's tuning runs (hidp_model_tune) */
+    int tune_runs;
     double peak_rss_mb, rss_growth_mb; /* growth < 0: unknown */
     int64_t batch;
     char shape[128];
@@ -60,13 +65,17 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: hidp bench MODEL [-t THREADS] [-n RUNS] [-w WARMUP] [--json] [-i INPUT.npy]\n"
-            "                  [--size S] [--seed N] [--save-input FILE] [--cores C] [--split S]\n\n"
+            "                  [--size S] [--seed N] [--save-input FILE] [--cores C] [--split S]\n"
+            "                  [--no-tune] [--profile] [--profile-json F] [--events LIST]\n"
+            "                  [--trace F] [--energy] [--sysfs-root DIR]\n\n"
             "Times the forward pass of MODEL: an ONNX file or, when no such file exists, the\n"
             "name of a built-in zoo model (see 'hidp zoo --help'), built in memory.\n"
             "After the warm-up runs, each timed run is measured with CLOCK_MONOTONIC, and it\n"
             "prints latency min / median / p90 / max / mean, throughput (batch x 1000 /\n"
             "median, inferences/s), GFLOP/s at the median, peak RSS (and its growth from\n"
-            "before the load), and the load and prepare times. The median is the middle of\n"
+            "before the load), and the load, prepare and tuning times. With several\n"
+            "threads the plan's tuning runs come before the warm-up (see --no-tune).\n"
+            "The median is the middle of\n"
             "the sorted runs (the mean of the two middle ones for an even count); p90 is the\n"
             "nearest rank, the ceil(0.9 x RUNS)-th fastest run.\n\n"
             "  -t, --threads LIST  worker threads, e.g. 2, or 1,2,4 for one result per count\n"
@@ -75,6 +84,9 @@ static void usage(FILE *f)
             "                      numbers like 0,2-3 (see 'hidp topo')\n"
             "      --split S       calibrated (default: shares follow each core kind's measured\n"
             "                      speed) or equal\n"
+            "      --no-tune       keep the plan estimated at prepare (no tuning runs, which\n"
+            "                      otherwise time each layer split and solo, and trim the\n"
+            "                      slower cores' shares)\n"
             "  -n, --runs N        timed runs (default: enough for about 2 s, 10 to 1000)\n"
             "  -w, --warmup N      untimed runs first (default 3)\n"
             "  -i, --input FILE    input tensor (.npy; its shape binds dynamic dims); default:\n"
@@ -87,10 +99,13 @@ static void usage(FILE *f)
             "      --json          one JSON object per thread count, one per line: model,\n"
             "                      threads, runs, warmup, min_ms, median_ms, p90_ms, max_ms,\n"
             "                      mean_ms, stddev_ms, throughput_ips, mflops, gflops, load_ms,\n"
-            "                      prepare_ms, peak_rss_mb, rss_growth_mb, input, batch,\n"
-            "                      source, hidp_version\n"
+            "                      prepare_ms, tune_runs, tune_ms, peak_rss_mb, rss_growth_mb,\n"
+            "                      input, batch, source, hidp_version (a --profile table\n"
+            "                      then goes to stderr)\n");
+    cli_profile_usage(f);
+    fprintf(f,
             "  -h, --help          this text\n\n"
-            "A progress line is shown on stderr when it is a terminal and the runs take more\n"
+            "Profiling covers the timed runs. A progress line is shown on stderr when it is a terminal and the runs take more\n"
             "than about 2 s. Exit status: 0 done, 1 failure, 2 bad usage.\n");
 }
 
@@ -129,13 +144,16 @@ static int parse_seed(const char *text, uint64_t *out)
     return 0;
 }
 
-static int timed_run(hidp_context *ctx, hidp_model *m, double *ms)
+/* One run, timed; profiled too when prof is given (the timed runs, not the warm-up). */
+static int timed_run(hidp_context *ctx, hidp_model *m, double *ms, cli_profile *prof)
 {
+    if (prof)
+        cli_profile_run_start(prof);
     double t0 = cli_now_ms();
     if (hidp_model_run(m) != 0)
         return cli_fail("bench", "%s", hidp_context_last_error(ctx)), -1;
     *ms = cli_now_ms() - t0;
-    return 0;
+    return prof && cli_profile_run_end(prof, "bench", m) != 0 ? -1 : 0;
 }
 
 /* Sets the -i tensor (its shape was bound before prepare), or seeded normal values for every
@@ -174,10 +192,15 @@ static int set_inputs(const struct bench_opts *o, hidp_context *ctx, hidp_model 
     return 0;
 }
 
+static void print_json(const struct bench_opts *o, const struct model_src *src,
+                       const struct bench_result *r);
+static void print_human(const struct bench_opts *o, const struct model_src *src,
+                        const struct bench_result *r, int first);
+
 /* Loads, prepares and times the model with `threads` workers; fills r. Returns 0 or -1 (after
  * printing the reason). */
-static int bench_one(const struct bench_opts *o, const struct model_src *src, const hidp_array *in,
-                     int threads, struct bench_result *r)
+static int bench_one(struct bench_opts *o, const struct model_src *src, const hidp_array *in,
+                     int threads, int first, struct bench_result *r)
 {
     hidp_context *ctx = NULL;
     hidp_model *m = NULL;
@@ -242,16 +265,26 @@ static int bench_one(const struct bench_opts *o, const struct model_src *src, co
             r->mflops += li.mflops;
     }
 
+    /* With several workers the plan's tuning runs come first (see hidp_context_set_tuning), so
+     * that every timed run uses the tuned plan. */
+    double t3 = cli_now_ms();
+    if (!o->no_tune && (r->tune_runs = hidp_model_tune(m)) < 0)
+        goto lib_fail;
+    r->tune_ms = cli_now_ms() - t3;
+
     /* Warm-up, whose last run (caches and page faults settled) sizes the automatic run count. */
     double est = 0;
     for (int w = 0; w < o->warmup; w++) {
         cli_progress_update(&prog, label, "warm-up", w, o->warmup, est * (o->warmup - w));
-        if (timed_run(ctx, m, &est) != 0)
+        if (timed_run(ctx, m, &est, NULL) != 0)
             goto done;
     }
+    cli_profile *prof = cli_profile_wanted(&o->prof) ? &o->prof : NULL;
+    if (prof && cli_profile_begin(prof, "bench", ctx, m) != 0)
+        goto done;
     int runs = o->runs, k = 0;
     if (!runs && o->warmup == 0) { /* no warm-up to size the count: the first timed run does */
-        if (timed_run(ctx, m, &times[k++]) != 0)
+        if (timed_run(ctx, m, &times[k++], prof) != 0)
             goto done;
         est = times[0];
     }
@@ -263,7 +296,7 @@ static int bench_one(const struct bench_opts *o, const struct model_src *src, co
     }
     for (; k < runs; k++) {
         cli_progress_update(&prog, label, "run", k, runs, (k ? times[k - 1] : est) * (runs - k));
-        if (timed_run(ctx, m, &times[k]) != 0)
+        if (timed_run(ctx, m, &times[k], prof) != 0)
             goto done;
     }
     cli_progress_clear(&prog);
@@ -280,31 +313,24 @@ static int bench_one(const struct bench_opts *o, const struct model_src *src, co
     }
     r->peak_rss_mb = hwm / 1024.0;
     r->rss_growth_mb = hwm_ok && rss_before >= 0 ? (hwm - rss_before) / 1024.0 : -1;
+    if (o->json)
+        print_json(o, src, r);
+    else
+        print_human(o, src, r, first);
+    if (prof && cli_profile_end(prof, "bench", m, o->model) != 0)
+        goto done;
+    fflush(stdout);
     status = 0;
     goto done;
 lib_fail:
     cli_fail("bench", "%s", hidp_context_last_error(ctx));
 done:
     cli_progress_clear(&prog);
+    cli_profile_abort(&o->prof);
     free(times);
     hidp_model_destroy(m);
     hidp_context_destroy(ctx);
     return status;
-}
-
-static void json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch < 0x20)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
-    putchar('"');
 }
 
 static void print_json(const struct bench_opts *o, const struct model_src *src,
@@ -313,9 +339,9 @@ static void print_json(const struct bench_opts *o, const struct model_src *src,
     double ips = r->lat.median > 0 ? 1000.0 / r->lat.median * (double)r->batch : 0;
     double gflops = r->lat.median > 0 ? r->mflops / r->lat.median : 0;
     printf("{\"model\":");
-    json_string(o->model);
+    cli_json_string(stdout, o->model);
     printf(",\"source\":\"%s\",\"input\":", src->buf ? "zoo" : "file");
-    json_string(r->shape);
+    cli_json_string(stdout, r->shape);
     printf(",\"batch\":%lld,\"threads\":%d,\"runs\":%d,\"warmup\":%d", (long long)r->batch,
            r->threads, r->lat.runs, o->warmup);
     /* Six significant digits (valid JSON numbers, exponent included) keep a sub-millisecond
@@ -326,6 +352,7 @@ static void print_json(const struct bench_opts *o, const struct model_src *src,
            r->lat.stddev, ips);
     printf(",\"mflops\":%.6g,\"gflops\":%.6g,\"load_ms\":%.6g,\"prepare_ms\":%.6g", r->mflops,
            gflops, r->load_ms, r->prepare_ms);
+    printf(",\"tune_runs\":%d,\"tune_ms\":%.6g", r->tune_runs, r->tune_ms);
     printf(",\"peak_rss_mb\":%.2f,\"rss_growth_mb\":", r->peak_rss_mb);
     if (r->rss_growth_mb >= 0)
         printf("%.2f", r->rss_growth_mb);
@@ -369,7 +396,10 @@ static void print_human(const struct bench_opts *o, const struct model_src *src,
                r->rss_growth_mb);
     else
         printf("memory      peak RSS %.1f MB (process lifetime)\n", r->peak_rss_mb);
-    printf("load        %.2f ms, prepare %.2f ms\n", r->load_ms, r->prepare_ms);
+    printf("load        %.2f ms, prepare %.2f ms", r->load_ms, r->prepare_ms);
+    if (r->tune_runs > 0)
+        printf(", tuning %d runs in %.1f ms", r->tune_runs, r->tune_ms);
+    printf("\n");
     fflush(stdout);
 }
 
@@ -419,7 +449,7 @@ static int resolve_model(const struct bench_opts *o, struct model_src *src)
 
 int cli_bench_main(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_SIZE, OPT_SEED, OPT_SAVE_INPUT, OPT_CORES, OPT_SPLIT };
+    enum { OPT_JSON = 0x200, OPT_SIZE, OPT_SEED, OPT_SAVE_INPUT, OPT_CORES, OPT_SPLIT, OPT_NO_TUNE };
     static const struct option opts[] = {{"threads", required_argument, NULL, 't'},
                                          {"runs", required_argument, NULL, 'n'},
                                          {"warmup", required_argument, NULL, 'w'},
@@ -430,6 +460,8 @@ int cli_bench_main(int argc, char **argv)
                                          {"save-input", required_argument, NULL, OPT_SAVE_INPUT},
                                          {"cores", required_argument, NULL, OPT_CORES},
                                          {"split", required_argument, NULL, OPT_SPLIT},
+                                         {"no-tune", no_argument, NULL, OPT_NO_TUNE},
+                                         CLI_PROFILE_LONG_OPTIONS,
                                          {"help", no_argument, NULL, 'h'},
                                          {0, 0, 0, 0}};
     struct bench_opts o = {.warmup = 3, .seed = 0};
@@ -475,10 +507,15 @@ int cli_bench_main(int argc, char **argv)
                 return cli_fail("bench", "--split takes calibrated or equal, not '%s'", optarg), 2;
             o.split = optarg;
             break;
+        case OPT_NO_TUNE:
+            o.no_tune = 1;
+            break;
         case 'h':
             usage(stdout);
             return 0;
         default:
+            if (cli_profile_option(&o.prof, c, optarg))
+                break;
             usage(stderr);
             return 2;
         }
@@ -498,6 +535,13 @@ int cli_bench_main(int argc, char **argv)
     o.model = argv[optind];
     if (o.nthreads == 0)
         o.threads[o.nthreads++] = 1;
+    if (o.nthreads > 1 && (o.prof.trace_path || o.prof.json_path)) {
+        cli_fail("bench", "--trace and --profile-json write one file: give one thread count "
+                 "(-t), not %d", o.nthreads);
+        return 2;
+    }
+    if (o.json)
+        o.prof.table_to_stderr = 1; /* stdout stays one JSON object per line */
 
     struct model_src src;
     hidp_array in = {0};
@@ -520,13 +564,8 @@ int cli_bench_main(int argc, char **argv)
     }
     for (int k = 0; k < o.nthreads; k++) {
         struct bench_result r;
-        if (bench_one(&o, &src, o.input ? &in : NULL, o.threads[k], &r) != 0)
+        if (bench_one(&o, &src, o.input ? &in : NULL, o.threads[k], k == 0, &r) != 0)
             goto done;
-        if (o.json)
-            print_json(&o, &src, &r);
-        else
-            print_human(&o, &src, &r, k == 0);
-        fflush(stdout);
         o.save_input = NULL; /* written once is enough */
     }
     status = 0;

@@ -8,11 +8,13 @@
 
 #include "cli.h"
 #include "cli_measure.h"
+#include "cli_profile.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: hidp run MODEL.onnx -i INPUT.npy [-o OUTPUT.npy] [-t THREADS] [-n RUNS]\n"
-               "                [--cores C] [--split calibrated|equal]\n\n"
+               "                [--cores C] [--split calibrated|equal] [--tune] [--profile]\n"
+               "                [--profile-json F] [--events LIST] [--trace F] [--energy]\n\n"
                "Runs the model on INPUT.npy (float32, C order; its shape binds dynamic dims) and\n"
                "writes the first output to OUTPUT.npy. Without -o it prints the output's shape\n"
                "and largest values. Nothing is written if anything fails.\n\n"
@@ -23,8 +25,11 @@ static void usage(FILE *f)
                "                      PU numbers like 0,2-3 (see 'hidp topo')\n"
                "      --split S       calibrated (default: shares follow each core kind's\n"
                "                      measured speed) or equal\n"
-               "  -n, --runs N        run N times and print latency min/median/max on stderr\n"
-               "  -h, --help          this text\n");
+               "      --tune          make the plan's tuning runs first (each layer timed split\n"
+               "                      and solo; see hidp bench), untimed and unprofiled\n"
+               "  -n, --runs N        run N times and print latency min/median/max on stderr\n");
+    cli_profile_usage(f);
+    fprintf(f, "  -h, --help          this text\n");
 }
 
 /* Prints the shape and the five largest values with their flat indices (class scores). */
@@ -57,10 +62,13 @@ int cli_run_main(int argc, char **argv)
                                          {"runs", required_argument, NULL, 'n'},
                                          {"cores", required_argument, NULL, 'C'},
                                          {"split", required_argument, NULL, 'S'},
+                                         {"tune", no_argument, NULL, 'T'},
+                                         CLI_PROFILE_LONG_OPTIONS,
                                          {"help", no_argument, NULL, 'h'},
                                          {0, 0, 0, 0}};
     const char *in_path = NULL, *out_path = NULL, *cores = NULL, *split = NULL;
-    int threads = 1, runs = 1, c, status = 1;
+    int threads = 1, runs = 1, tune = 0, c, status = 1;
+    cli_profile prof = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:o:t:n:h", opts, NULL)) != -1) {
         switch (c) {
@@ -76,8 +84,13 @@ int cli_run_main(int argc, char **argv)
             if (cli_parse_int("run", "--runs", optarg, 1, 1000000, &runs))
                 return 2;
             break;
+        case 'T': tune = 1; break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default:
+            if (cli_profile_option(&prof, c, optarg))
+                break;
+            usage(stderr);
+            return 2;
         }
     }
     if (optind != argc - 1 || !in_path) {
@@ -99,6 +112,7 @@ int cli_run_main(int argc, char **argv)
     }
     if ((status = cli_set_placement("run", ctx, cores, split)) != 0)
         goto done;
+    hidp_context_set_tuning(ctx, tune); /* one inference should not pay for trials */
     status = 1;
     if (cli_load_model("run", ctx, model_path, &m) != 0)
         goto done;
@@ -124,14 +138,28 @@ int cli_run_main(int argc, char **argv)
         cli_fail("run", "out of memory");
         goto done;
     }
+    if (tune && hidp_model_tune(m) < 0) {
+        cli_fail("run", "%s", hidp_context_last_error(ctx));
+        goto done;
+    }
+    const int profiling = cli_profile_wanted(&prof);
+    if (profiling && cli_profile_begin(&prof, "run", ctx, m) != 0)
+        goto done;
     for (int r = 0; r < runs; r++) {
+        if (profiling)
+            cli_profile_run_start(&prof);
         double t0 = cli_now_ms();
         if (hidp_model_run(m) != 0) {
             cli_fail("run", "%s", hidp_context_last_error(ctx));
             goto done;
         }
         times[r] = cli_now_ms() - t0;
+        if (profiling && cli_profile_run_end(&prof, "run", m) != 0)
+            goto done;
     }
+    /* the profile's files first: if they fail, no output is written either */
+    if (profiling && cli_profile_end(&prof, "run", m, model_path) != 0)
+        goto done;
     const float *out;
     size_t out_count;
     hidp_tensor_info ti;
@@ -157,6 +185,7 @@ int cli_run_main(int argc, char **argv)
                 threads > 1 ? "s" : "");
     status = 0;
 done:
+    cli_profile_abort(&prof);
     free(times);
     hidp_array_free(&in);
     hidp_model_destroy(m);

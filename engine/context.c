@@ -69,6 +69,14 @@ int hidp_context_set_cores(hidp_context *ctx, const char *cores)
     return 0;
 }
 
+int hidp_context_set_tuning(hidp_context *ctx, int on)
+{
+    if (!ctx)
+        return HIDP_EINVAL;
+    ctx->no_tuning = !on;
+    return 0;
+}
+
 int hidp_context_set_split(hidp_context *ctx, int split)
 {
     if (!ctx)

@@ -81,6 +81,15 @@ struct hidp__exec {
     int64_t *spin_ns;      /* [worker] barrier spin before sleeping (NULL: BARRIER_SPIN_NS) */
     double wake_s;         /* calibrated wake-up of a sleeping worker, seconds (0 unknown) */
     const hidp__topo *topo;
+
+    /* the plan in force (hidp__exec_plan) */
+    signed char *mode;     /* [node] HIDP__PLAN_*, NULL: all AUTO */
+    double trim;           /* factor on the shares of workers slower than the fastest */
+
+    /* profiling (hidp__exec_profile): NULL when off */
+    hidp__exec_rec *recs;  /* [node * threads + worker] */
+    const hidp__exec_probe *probe;
+    int64_t run_start;
 };
 
 static int64_t now_ns(void)
@@ -130,9 +139,13 @@ static void barrier(hidp__exec *e, int w, int *local)
         return;
     }
     const int64_t spin_ns = e->spin_ns ? e->spin_ns[w] : BARRIER_SPIN_NS;
+    /* A worker that sleeps at once still pause-spins briefly (a wake-up costs tens of us), but
+     * not SPIN_LIMIT times: a thousand pauses are about 50 us on this VM's Cooper Lake, and 80
+     * barriers of that burnt a third of a 40% quota core's budget per ResNet-50 inference. */
+    const unsigned spins = spin_ns > 0 ? SPIN_LIMIT : SPIN_LIMIT / 16;
     int64_t deadline = -1;
     for (unsigned i = 0; atomic_load_explicit(&e->sense, memory_order_acquire) != s; i++) {
-        if (i < SPIN_LIMIT || i % 64) {
+        if (i < spins || i % 64) {
             CPU_RELAX();
             continue;
         }
@@ -155,18 +168,54 @@ static int slice_empty(hidp__slice s)
     return s.c0 >= s.c1 || s.h0 >= s.h1;
 }
 
+static void run_slice(const hidp__exec *e, const hidp__node *n, hidp__slice s, float *scratch)
+{
+    (e->reference ? n->op->run_ref : n->op->run)(e->g, n, s, scratch);
+    if (n->act.kind != HIDP__ACT_NONE && !(n->op->flags & HIDP__OP_FUSES_ACT))
+        hidp__act_apply_slice(e->g, n, s);
+}
+
+/* The run loop when profiling: the same, with a timestamp (and the probe's counters) around
+ * every slice and after every barrier. Kept apart so the plain loop stays as lean as it is. */
+static void run_nodes_profiled(hidp__exec *e, int w, int *sense)
+{
+    const hidp__graph *g = e->g;
+    const hidp__exec_probe *pr = e->probe;
+    long long before[HIDP__EXEC_MAX_COUNTERS], after[HIDP__EXEC_MAX_COUNTERS];
+    for (int i = 0; i < g->n_nodes; i++) {
+        const size_t at = (size_t)i * (size_t)e->threads + (size_t)w;
+        hidp__exec_rec *r = &e->recs[at];
+        const hidp__slice s = e->slices[at];
+        memset(r->counts, 0, sizeof r->counts);
+        if (pr && !slice_empty(s))
+            pr->read(pr->user, w, before);
+        r->start = now_ns();
+        if (!slice_empty(s))
+            run_slice(e, &g->nodes[i], s, e->scratch[w]);
+        r->end = now_ns();
+        if (pr && !slice_empty(s)) {
+            pr->read(pr->user, w, after);
+            for (int k = 0; k < pr->n && k < HIDP__EXEC_MAX_COUNTERS; k++)
+                r->counts[k] = after[k] - before[k];
+        }
+        if (e->barrier_after[i])
+            barrier(e, w, sense);
+        r->leave = e->barrier_after[i] ? now_ns() : r->end;
+    }
+}
+
 static void run_nodes(hidp__exec *e, int w, int *sense)
 {
+    if (e->recs) {
+        run_nodes_profiled(e, w, sense);
+        return;
+    }
     const hidp__graph *g = e->g;
     float *scratch = e->scratch[w];
     for (int i = 0; i < g->n_nodes; i++) {
-        const hidp__node *n = &g->nodes[i];
         hidp__slice s = e->slices[(size_t)i * (size_t)e->threads + (size_t)w];
-        if (!slice_empty(s)) {
-            (e->reference ? n->op->run_ref : n->op->run)(g, n, s, scratch);
-            if (n->act.kind != HIDP__ACT_NONE && !(n->op->flags & HIDP__OP_FUSES_ACT))
-                hidp__act_apply_slice(g, n, s);
-        }
+        if (!slice_empty(s))
+            run_slice(e, &g->nodes[i], s, scratch);
         if (e->barrier_after[i])
             barrier(e, w, sense);
     }
@@ -266,6 +315,26 @@ static int solo_is_faster(const hidp__exec *e, double work)
     return work / (sum * 1e9) + e->wake_s >= work / (e->weight[0] * 1e9);
 }
 
+/* Whether node i's output can be cut among the workers at all. */
+static int splittable(const hidp__exec *e, int i)
+{
+    const hidp__slice all = hidp__slice_all(e->g, &e->g->nodes[i]);
+    return e->threads > 1 && (all.c1 - all.c0 >= e->threads || all.h1 - all.h0 >= e->threads);
+}
+
+/* Before measurement says otherwise (hidp__exec_plan), whether node i is too small to split:
+ * its work (flops, or output elements when more) under HIDP__EXEC_MIN_SPLIT, or the fast core
+ * alone beats waking a slow one. */
+static int small_by_estimate(const hidp__exec *e, int i)
+{
+    const hidp__node *n = &e->g->nodes[i];
+    const hidp__value *y = hidp__out(e->g, n, 0);
+    double work = n->flops;
+    if (y && (double)hidp__shape_count(&y->shape) > work)
+        work = (double)hidp__shape_count(&y->shape);
+    return work < HIDP__EXEC_MIN_SPLIT || solo_is_faster(e, work);
+}
+
 /* Decides how node i is shared among the workers. */
 static void plan_node(hidp__exec *e, int i)
 {
@@ -274,23 +343,31 @@ static void plan_node(hidp__exec *e, int i)
     hidp__slice all = hidp__slice_all(e->g, n), *row = &e->slices[(size_t)i * (size_t)t];
     for (int w = 0; w < t; w++)
         row[w] = (hidp__slice){0, 0, 0, 0};
-    const hidp__value *y = hidp__out(e->g, n, 0);
-    double work = n->flops;
-    if (y && (double)hidp__shape_count(&y->shape) > work)
-        work = (double)hidp__shape_count(&y->shape);
-    int64_t c = all.c1 - all.c0, h = all.h1 - all.h0;
-    if (t == 1 || work < HIDP__EXEC_MIN_SPLIT || (c < t && h < t) || solo_is_faster(e, work)) {
+    const int mode = e->mode ? e->mode[i] : HIDP__PLAN_AUTO;
+    if (!splittable(e, i) || mode == HIDP__PLAN_SOLO ||
+        (mode == HIDP__PLAN_AUTO && small_by_estimate(e, i))) {
         row[0] = all;
         return;
     }
+    int64_t c = all.c1 - all.c0, h = all.h1 - all.h0;
     int by_rows = h >= t && (c < 2 * t || n->split_rows);
+    /* Channel pieces in whole blocks of 16 when there are plenty: a multiple of every GEMM
+     * micro-tile's rows (8 on AVX-512, 4 on NEON, 16 = 2x8), so no worker gets a ragged tile. */
     int64_t align = !by_rows && c >= 32 * (int64_t)t ? 16 : 1;
     if (by_rows && n->row_align > 1 && h >= n->row_align * (int64_t)t)
         align = n->row_align;
+    double weight[HIDP__EXEC_MAX_WORKERS];
+    if (e->weight) { /* each worker's share in proportion to its core's speed, trimmed */
+        double fastest = 0;
+        for (int w = 0; w < t; w++)
+            fastest = e->weight[w] > fastest ? e->weight[w] : fastest;
+        for (int w = 0; w < t; w++)
+            weight[w] = e->weight[w] * (e->weight[w] < fastest ? e->trim : 1.0);
+    }
     for (int w = 0; w < t; w++) {
         int64_t lo, hi;
-        if (e->weight) /* each worker's share in proportion to its core's speed */
-            hidp__split_weighted(by_rows ? h : c, t, e->weight, align, w, &lo, &hi);
+        if (e->weight)
+            hidp__split_weighted(by_rows ? h : c, t, weight, align, w, &lo, &hi);
         else
             hidp__split_even(by_rows ? h : c, t, align, w, &lo, &hi);
         row[w] = all;
@@ -313,6 +390,23 @@ static int solo(const hidp__exec *e, int i)
     return 1;
 }
 
+/* Plans every node and where the workers meet. */
+static void plan_all(hidp__exec *e)
+{
+    const hidp__graph *g = e->g;
+    for (int i = 0; i < g->n_nodes; i++)
+        plan_node(e, i);
+    /* Workers meet after a node unless it and the next both run on worker 0 alone (then worker 0
+     * is the only one touching their data). The last node always ends with a meeting, so a run
+     * returns only when every worker is done. */
+    e->any_split = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        e->any_split |= !solo(e, i);
+    for (int i = 0; i < g->n_nodes; i++)
+        e->barrier_after[i] = e->any_split && (i == g->n_nodes - 1 || !solo(e, i) ||
+                                               !solo(e, i + 1));
+}
+
 int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
                       size_t scratch_floats, int reference, const hidp__placement *pl,
                       const hidp__topo *topo, hidp__err *err)
@@ -320,12 +414,16 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
     *out = NULL;
     if (reference || threads < 1)
         threads = 1;
+    if (threads > HIDP__EXEC_MAX_WORKERS)
+        return hidp__fail(err, HIDP_EINVAL, "%d threads: hidp runs at most %d workers per model",
+                          threads, HIDP__EXEC_MAX_WORKERS);
     hidp__exec *e = calloc(1, sizeof *e);
     if (!e)
         return hidp__fail(err, HIDP_ENOMEM, "out of memory creating the executor");
     e->g = g;
     e->threads = threads;
     e->reference = reference;
+    e->trim = 1.0;
     atomic_init(&e->count, threads);
     atomic_init(&e->sense, 0);
     atomic_init(&e->sleepers, 0);
@@ -363,16 +461,7 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
     for (int w = 0; w < threads; w++)
         if (!(e->scratch[w] = aligned_alloc(64, bytes)))
             goto nomem;
-    for (int i = 0; i < g->n_nodes; i++)
-        plan_node(e, i);
-    /* Workers meet after a node unless it and the next both run on worker 0 alone (then worker 0
-     * is the only one touching their data). The last node always ends with a meeting, so a run
-     * returns only when every worker is done. */
-    for (int i = 0; i < g->n_nodes; i++)
-        e->any_split |= !solo(e, i);
-    for (int i = 0; i < g->n_nodes; i++)
-        e->barrier_after[i] = e->any_split && (i == g->n_nodes - 1 || !solo(e, i) ||
-                                               !solo(e, i + 1));
+    plan_all(e);
     for (int w = 0; w < threads; w++) {
         e->workers[w].e = e;
         e->workers[w].index = w;
@@ -398,6 +487,8 @@ void hidp__exec_run(hidp__exec *e)
 {
     /* Worker 0 is the caller's thread: it runs on its own PU for the run and gets the caller's
      * CPU set back after (two system calls per run). */
+    if (e->recs) /* the run's start includes binding the caller's thread */
+        e->run_start = now_ns();
     cpu_set_t before, one;
     int rebound = 0;
     if (e->pus && e->pus[0] >= 0 && e->pus[0] < CPU_SETSIZE &&
@@ -439,6 +530,8 @@ void hidp__exec_destroy(hidp__exec *e)
     free(e->pus);
     free(e->weight);
     free(e->spin_ns);
+    free(e->mode);
+    free(e->recs);
     free(e);
 }
 
@@ -450,4 +543,67 @@ int hidp__exec_threads(const hidp__exec *e)
 hidp__slice hidp__exec_slice(const hidp__exec *e, int node, int w)
 {
     return e->slices[(size_t)node * (size_t)e->threads + (size_t)w];
+}
+
+int hidp__exec_splittable(const hidp__exec *e, int node)
+{
+    return splittable(e, node);
+}
+
+int hidp__exec_unequal(const hidp__exec *e)
+{
+    for (int w = 1; e->weight && w < e->threads; w++)
+        if (e->weight[w] != e->weight[0])
+            return 1;
+    return 0;
+}
+
+int hidp__exec_plan(hidp__exec *e, const signed char *mode, double trim, hidp__err *err)
+{
+    const size_t nn = (size_t)(e->g->n_nodes > 0 ? e->g->n_nodes : 1);
+    if (mode && !e->mode && !(e->mode = malloc(nn)))
+        return hidp__fail(err, HIDP_ENOMEM, "out of memory planning the executor");
+    if (mode)
+        memcpy(e->mode, mode, (size_t)e->g->n_nodes);
+    else if (e->mode)
+        memset(e->mode, HIDP__PLAN_AUTO, nn);
+    e->trim = trim > 0 ? trim : 1.0;
+    plan_all(e);
+    return 0;
+}
+
+int hidp__exec_profile(hidp__exec *e, int on, const hidp__exec_probe *probe, hidp__err *err)
+{
+    if (!on) {
+        free(e->recs);
+        e->recs = NULL;
+        e->probe = NULL;
+        return 0;
+    }
+    const size_t n = (size_t)(e->g->n_nodes > 0 ? e->g->n_nodes : 1) * (size_t)e->threads;
+    if (!e->recs && !(e->recs = calloc(n, sizeof *e->recs)))
+        return hidp__fail(err, HIDP_ENOMEM, "out of memory for the profile records");
+    e->probe = probe;
+    return 0;
+}
+
+const hidp__exec_rec *hidp__exec_records(const hidp__exec *e, int64_t *run_start)
+{
+    if (run_start)
+        *run_start = e->run_start;
+    return e->recs;
+}
+
+double hidp__exec_node_seconds(const hidp__exec *e, int node)
+{
+    if (!e->recs || node < 0 || node >= e->g->n_nodes)
+        return 0;
+    const int64_t prev = node ? e->recs[(size_t)(node - 1) * (size_t)e->threads].leave
+                              : e->run_start;
+    return (double)(e->recs[(size_t)node * (size_t)e->threads].leave - prev) * 1e-9;
+}
+
+int hidp__exec_pu(const hidp__exec *e, int w)
+{
+    return e->pus && w >= 0 && w < e->threads ? e->pus[w] : -1;
 }

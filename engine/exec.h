@@ -44,8 +44,58 @@ void hidp__exec_run(hidp__exec *e);
 /* Stops and joins the workers and frees e (NULL is fine). */
 void hidp__exec_destroy(hidp__exec *e);
 
+/* At most this many workers per model (the plan keeps per-worker arrays on the stack). */
+#define HIDP__EXEC_MAX_WORKERS 256
+
+/* How a node is shared (hidp__exec_plan). AUTO: split unless its estimated work is too small
+ * (HIDP__EXEC_MIN_SPLIT, or the wake-up of a slow core costs more than it saves); SPLIT: over
+ * every worker whenever its shape allows; SOLO: on worker 0 alone. */
+enum { HIDP__PLAN_AUTO = 0, HIDP__PLAN_SPLIT = 1, HIDP__PLAN_SOLO = 2 };
+
+/* Replaces the plan: mode[node] (NULL: all AUTO), and trim, a factor on the shares of workers
+ * slower than the fastest (1: their calibrated shares). Only between runs. HIDP_ENOMEM. */
+int hidp__exec_plan(hidp__exec *e, const signed char *mode, double trim, hidp__err *err);
+
+/* Whether node i can be cut among the workers at all, and whether the workers' shares differ
+ * (cores of unequal speed: only then does a trim change anything). */
+int hidp__exec_splittable(const hidp__exec *e, int node);
+int hidp__exec_unequal(const hidp__exec *e);
+
+/* ---- profiling ---- */
+
+#define HIDP__EXEC_MAX_COUNTERS 8
+
+/* Reads a worker's counters (values[0..n)) on that worker's thread; profiling stores the
+ * difference across each slice. */
+typedef struct hidp__exec_probe {
+    void (*read)(void *user, int worker, long long *values);
+    void *user;
+    int n;
+} hidp__exec_probe;
+
+/* One worker's record of one node in the last profiled run: CLOCK_MONOTONIC nanoseconds. */
+typedef struct hidp__exec_rec {
+    int64_t start, end;    /* around its slice (nothing to do: end - start is the timer's cost) */
+    int64_t leave;         /* when it went on to the next node: after the barrier, if any */
+    long long counts[HIDP__EXEC_MAX_COUNTERS]; /* the probe's counters across the slice */
+} hidp__exec_rec;
+
+/* Turns per-slice records on (probe may be NULL: times only; it must outlive profiling) or off.
+ * Only between runs. HIDP_ENOMEM. */
+int hidp__exec_profile(hidp__exec *e, int on, const hidp__exec_probe *probe, hidp__err *err);
+
+/* The records of the last profiled run, [node * threads + worker] (NULL when off), and when
+ * that run started. */
+const hidp__exec_rec *hidp__exec_records(const hidp__exec *e, int64_t *run_start);
+
+/* Wall time of node i in the last profiled run, as worker 0 saw it: from leaving node i-1 (or
+ * the run's start) to leaving node i. These add up to the whole run. */
+double hidp__exec_node_seconds(const hidp__exec *e, int node);
+
 /* The number of workers, and the slice worker w computes of node i (empty: c0 == c1). */
 int hidp__exec_threads(const hidp__exec *e);
+/* The PU worker w is bound to, -1 when unbound. */
+int hidp__exec_pu(const hidp__exec *e, int w);
 hidp__slice hidp__exec_slice(const hidp__exec *e, int node, int w);
 
 #endif

@@ -77,6 +77,13 @@ int hidp_context_set_cores(hidp_context *ctx, const char *cores);
 enum hidp_split { HIDP_SPLIT_CALIBRATED = 0, HIDP_SPLIT_EQUAL = 1 };
 int hidp_context_set_split(hidp_context *ctx, int split);
 
+/* Whether the runs after each prepare refine its plan by measurement (on by default; 0 keeps the
+ * plan estimated at prepare, every run alike). While tuning, each run is a trial: every layer
+ * split, then every layer on the fastest core alone, three times, and each layer keeps the faster
+ * way; with cores of unequal speed, five rounds of trimming the slower cores' shares follow. The
+ * outputs are right in every run; only the time varies. See hidp_model_tune. */
+int hidp_context_set_tuning(hidp_context *ctx, int on);
+
 /* ---- Model ---- */
 
 typedef struct hidp_model hidp_model;
@@ -116,8 +123,14 @@ int hidp_model_prepare(hidp_model *model);
  * input stays set across runs until the next set_input or prepare. */
 int hidp_model_set_input(hidp_model *model, int index, const float *data, size_t count);
 
-/* Runs the forward pass. Allocates nothing. */
+/* Runs the forward pass. Allocates nothing. The first runs after a prepare may be tuning trials
+ * (hidp_context_set_tuning). */
 int hidp_model_run(hidp_model *model);
+
+/* Makes the tuning runs that are left now (each a full forward pass on the current input), so
+ * that every later hidp_model_run uses the tuned plan. Returns how many runs it made (0 when
+ * there is nothing to tune: one worker, tuning off, or done) or a negative error. */
+int hidp_model_tune(hidp_model *model);
 
 /* Points *data at output `index` (owned by the model, valid until the next run or prepare) and
  * sets *count to its element count. */
@@ -136,6 +149,88 @@ typedef struct hidp_layer_info {
 } hidp_layer_info;
 int hidp_model_num_layers(const hidp_model *model);
 int hidp_model_layer_info(const hidp_model *model, int index, hidp_layer_info *info);
+
+/* ---- Per-layer profiling ---- */
+
+#define HIDP_MAX_EVENTS 8
+
+/* Starts (on != 0) or stops per-layer profiling of a prepared model. While on, every run
+ * (tuning trials aside) adds up, per layer, its wall time and each worker's time in its slice,
+ * and the counts of `events`: a comma-separated list of PAPI event names (PAPI_TOT_CYC, ...),
+ * Linux software events (task-clock, cpu-clock, page-faults, context-switches,
+ * cpu-migrations), or "default" (cycles, instructions, L1 and last-level misses and the first
+ * three software events); NULL or "" counts nothing. Events this machine cannot count are left
+ * out, logged once and named by hidp_model_profile_missing. Starting resets the sums; a prepare
+ * stops profiling. HIDP_ESTATE before prepare, HIDP_EINVAL for a malformed list. */
+int hidp_model_profile(hidp_model *model, int on, const char *events);
+
+/* The events that count (names owned by the model), and those left out with the reason
+ * ("" when none). */
+int hidp_model_profile_num_events(const hidp_model *model);
+const char *hidp_model_profile_event(const hidp_model *model, int index);
+const char *hidp_model_profile_missing(const hidp_model *model);
+
+/* Sums over the profiled runs. */
+typedef struct hidp_layer_profile {
+    int32_t runs;            /* runs summed */
+    int32_t workers;         /* workers with a share of the layer in the last run */
+    double wall_ms;          /* from the end of the layer before to the end of this one, as the
+                              * calling thread saw it (barrier waits included): the layers' wall
+                              * times add up to the runs' */
+    double busy_ms;          /* the workers' time in their slices, all workers */
+    int64_t counts[HIDP_MAX_EVENTS]; /* events, all workers */
+} hidp_layer_profile;
+
+typedef struct hidp_worker_profile {
+    int32_t pu;              /* the PU the worker is bound to, -1 when unbound */
+    double start_us, end_us; /* last run: its slice of the layer, from that run's start */
+    double busy_ms;          /* summed over the runs */
+    int64_t counts[HIDP_MAX_EVENTS];
+} hidp_worker_profile;
+
+/* HIDP_ESTATE when profiling is off, HIDP_EINVAL for an index out of range. */
+int hidp_model_profile_layer(const hidp_model *model, int layer, hidp_layer_profile *out);
+int hidp_model_profile_worker(const hidp_model *model, int layer, int worker,
+                              hidp_worker_profile *out);
+/* Workers of the prepared model; total wall time of the profiled runs (ms) and their count. */
+int hidp_model_num_workers(const hidp_model *model);
+double hidp_model_profile_total_ms(const hidp_model *model, int32_t *runs);
+
+/* ---- Energy: the board's power sensors ---- */
+
+/* Power rails found under a sysfs root: hwmon ina2xx (INA219/226...), hwmon ina3221, Jetson's
+ * legacy iio ina3221x, and Intel RAPL powercap zones, by driver name and label. sysfs_root NULL
+ * means $HIDP_SYSFS_ROOT, or the real /sys when that is unset; a root that does not exist is
+ * HIDP_EIO. No rail at all is not an error (hidp_energy_num_rails is 0). The caller owns *out
+ * (hidp_energy_close). */
+typedef struct hidp_energy hidp_energy;
+int hidp_energy_open(hidp_context *ctx, const char *sysfs_root, hidp_energy **out);
+void hidp_energy_close(hidp_energy *energy);
+/* The root searched ("/" for the real system) and the rails found. */
+const char *hidp_energy_root(const hidp_energy *energy);
+int hidp_energy_num_rails(const hidp_energy *energy);
+
+typedef struct hidp_rail_info {
+    const char *name;   /* VDD_IN, POM_5V_GPU, package-0/core, ina226, ... */
+    const char *kind;   /* "ina2xx", "ina3221", "ina3221x", "rapl" */
+    const char *error;  /* "" when readable, else why not (such a rail is never sampled) */
+    double joules;      /* over the last start..stop */
+    double watts;
+    int32_t in_total;   /* counted in the last report's total */
+} hidp_rail_info;
+int hidp_energy_rail(const hidp_energy *energy, int index, hidp_rail_info *out);
+
+/* Samples every rail every period_us microseconds (0: 10 ms) on a thread of its own from start
+ * to stop, integrating power over time (counters for RAPL, wrap-around included). The total
+ * never counts a joule twice: the input rails (VDD_IN, POM_5V_IN, RAPL psys) when there are any,
+ * else the top-level RAPL domains, else the sum of the rails. */
+typedef struct hidp_energy_report {
+    double seconds;
+    double total_joules, total_watts;
+    const char *total_rule; /* "input rails", "RAPL packages", "sum of rails", "none" */
+} hidp_energy_report;
+int hidp_energy_start(hidp_energy *energy, uint32_t period_us);
+int hidp_energy_stop(hidp_energy *energy, hidp_energy_report *out);
 
 /* ---- NumPy .npy files (float32, little-endian, C order) ---- */
 

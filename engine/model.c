@@ -18,6 +18,8 @@
 
 static void unprepare(hidp_model *m)
 {
+    hidp__profile_stop(m);
+    hidp__model_tune_stop(m);
     hidp__exec_destroy(m->exec);
     m->exec = NULL;
     hidp__plan_free(&m->plan);
@@ -257,7 +259,7 @@ static int prepare(hidp_model *m, hidp__err *err)
         return hidp__fail(err, HIDP_ENOMEM, "out of memory preparing the model");
     for (int i = 0; i < m->g.n_nodes; i++)
         m->layers[m->n_layers++] = i;
-    return 0;
+    return m->ctx->no_tuning ? 0 : hidp__model_tune_start(m, err);
 }
 
 int hidp_model_prepare(hidp_model *m)
@@ -317,17 +319,6 @@ int hidp_model_set_input(hidp_model *m, int index, const float *data, size_t cou
                               "%s holds %zu", val->name, count,
                               hidp__shape_format(&val->shape, buf, sizeof buf), want);
     memcpy(val->data, data, count * sizeof *data);
-    return 0;
-}
-
-int hidp_model_run(hidp_model *m)
-{
-    if (!m)
-        return HIDP_EINVAL;
-    if (!m->prepared)
-        return hidp__ctx_fail(m->ctx, HIDP_ESTATE, "hidp_model_run: the model is not prepared "
-                              "(call hidp_model_prepare first)");
-    hidp__exec_run(m->exec);
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "passes.h"
 
 struct hidp__exec;
+struct hidp__exec_probe;
 
 struct hidp_context {
     hidp__err err;         /* last failure, kept until the next one */
@@ -26,6 +27,7 @@ struct hidp_context {
     struct hidp__topo *topo; /* this board's kinds, loaded at the first prepare that needs them */
     int topo_failed;       /* hwloc could not load it: workers run unplaced */
     int calibrated;        /* its speeds were read or measured (or that failed) */
+    int no_tuning;         /* hidp_context_set_tuning(ctx, 0) */
 };
 
 struct hidp_model {
@@ -43,6 +45,10 @@ struct hidp_model {
     struct hidp__exec *exec;
     int *layers;           /* indices in g of the nodes that run, in order */
     int n_layers;
+    struct hidp__tuner *tuner; /* while the first runs refine the plan (model_run.c), else NULL */
+    signed char *tune_mode;    /* [node] the tuner's plan */
+    double *tune_s;            /* [node] a trial's per-layer seconds */
+    struct hidp__profile *prof; /* hidp_model_profile's sums (profile.c), NULL when off */
 };
 
 /* Records failure `code` with e's message in the context (and logs it at ERROR level); an
@@ -61,6 +67,16 @@ int hidp__model_from_graph(hidp_context *ctx, hidp__graph *g, hidp_model **out);
 /* Reference mode (tests): every node runs its naive run_ref over the whole output on the calling
  * thread. Takes effect at the next prepare. Returns 0. */
 int hidp__model_set_reference(hidp_model *m, int on);
+
+/* Starts tuning for the prepared model (nothing to tune: m->tuner stays NULL), and ends it. */
+int hidp__model_tune_start(hidp_model *m, hidp__err *err);
+void hidp__model_tune_stop(hidp_model *m);
+
+/* Profiling (profile.c): the executor's probe while on (NULL: off or times only), adding the last
+ * run to the sums, and stopping. */
+const struct hidp__exec_probe *hidp__model_probe(const hidp_model *m);
+void hidp__profile_add_run(hidp_model *m);
+void hidp__profile_stop(hidp_model *m);
 
 /* Size of the activation arena of the prepared model and the sum of all its runtime values
  * (what the arena would be without reuse), in bytes; 0 before prepare. */

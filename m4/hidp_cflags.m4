@@ -53,6 +53,7 @@ hidp $PACKAGE_VERSION configured
   hwloc:       $hidp_hwloc
   PAPI:        $hidp_papi
   kernels:     $hidp_simd
+  tests run:   $hidp_emulator
   sanitizers:  $enable_sanitizers
   fuzzing:     $enable_fuzzing
   debug:       $enable_debug

@@ -16,7 +16,7 @@ AC_DEFUN([HIDP_CHECK_SIMD], [
       [hidp_simd_x86=yes; hidp_simd="avx512 avx2 generic"])
     AC_MSG_RESULT([$hidp_simd_x86])
     CFLAGS=$hidp_save_CFLAGS
-  ])
+  ], [aarch64], [hidp_simd="generic (128-bit vectors: NEON)"])
   # The kernels' loops vectorise at -O2 only when GCC's "very cheap" cost model sees a trip count
   # it likes; the dynamic model also takes strided copies (a stride-2 depthwise band went 2x
   # faster). Given explicitly, these outlive the user's -O2 that comes later on the command line.

@@ -6,6 +6,18 @@
 # plan, and the exit status for the test driver).
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hidp-${tap_name:-test}.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+
+# A cross build's `make check` sets HIDP_RUN_PREFIX (the emulator, through libtool's execute mode,
+# which finds the real program behind an uninstalled program's wrapper script): $bin becomes a
+# script in $tmp/run that runs it that way, so every call, and the scripts given --hidp "$bin",
+# work unchanged.
+if [ -n "${HIDP_RUN_PREFIX:-}" ] && [ -x "${bin:-}" ]; then
+    case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
+    mkdir "$tmp/run"
+    printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$HIDP_RUN_PREFIX" "$bin" >"$tmp/run/${bin##*/}"
+    chmod +x "$tmp/run/${bin##*/}"
+    bin=$tmp/run/${bin##*/}
+fi
 n=0
 failed=0
 

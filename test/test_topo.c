@@ -342,9 +342,13 @@ static void check_calibration(void)
     TAP_EQ_INT(hidp__calibrate(&t, HIDP_CALIB_AUTO, &err), 0, "AUTO measures (%s)", err.msg);
     tap_ok(t.n_pus < 2 || (t.wake_us > 0 && t.wake_us < 100000),
            "a sleeping worker's wake-up is measured (%.1f us)", t.wake_us);
+    /* Any real core of a board runs the GEMM above 1 GFLOP/s; qemu-user (HIDP_EMULATED=1, a
+     * cross build's make check) about 0.4. */
+    const char *emulated = getenv("HIDP_EMULATED");
+    const double min_speed = emulated && strcmp(emulated, "1") == 0 ? 0.01 : 1;
     int all = 1;
     for (int k = 0; k < t.n_kinds; k++)
-        all &= t.kinds[k].speed > 1 && t.kinds[k].speed_alone > 1;
+        all &= t.kinds[k].speed > min_speed && t.kinds[k].speed_alone > min_speed;
     tap_ok(all, "every kind has a speed and an alone speed (kind 0: %.1f, alone %.1f GFLOP/s)",
            t.kinds[0].speed, t.kinds[0].speed_alone);
     hidp__calib_path(&t, path, sizeof path, &err);
@@ -357,8 +361,8 @@ static void check_calibration(void)
     hidp__calibrate(&t, HIDP_CALIB_AUTO, &err);
     tap_ok(t.kinds[0].speed == 42.0, "AUTO reuses the file (%g)", t.kinds[0].speed);
     TAP_EQ_INT(hidp__calibrate(&t, HIDP_CALIB_FORCE, &err), 0, "FORCE measures again");
-    tap_ok(t.kinds[0].speed != 42.0 && t.kinds[0].speed > 1, "... and replaces the speed (%g)",
-           t.kinds[0].speed);
+    tap_ok(t.kinds[0].speed != 42.0 && t.kinds[0].speed > min_speed,
+           "... and replaces the speed (%g)", t.kinds[0].speed);
     hidp__topo_destroy(&t);
 
     /* another board's XML: its file may be read, but nothing can be timed here */
@@ -387,7 +391,8 @@ static void check_calibration(void)
             setenv("HWLOC_THISSYSTEM", "1", 1);
             if (hidp__topo_load(&t, &err) == 0) {
                 TAP_EQ_INT(hidp__calibrate(&t, HIDP_CALIB_AUTO, &err), 0, "two kinds: measured");
-                tap_ok(t.n_kinds == 2 && t.kinds[0].speed > 1 && t.kinds[1].speed > 1,
+                tap_ok(t.n_kinds == 2 && t.kinds[0].speed > min_speed &&
+                           t.kinds[1].speed > min_speed,
                        "two kinds: both have speeds (%.1f, %.1f)", t.kinds[0].speed,
                        t.n_kinds == 2 ? t.kinds[1].speed : 0.0);
                 hidp__calib_path(&t, path2, sizeof path2, &err);
@@ -569,6 +574,7 @@ static void check_split_model(void)
     for (int i = 0; i < IMG; i++)
         in[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
     int rc = hidp_context_create(&ctx, 0);
+    hidp_context_set_tuning(ctx, 0); /* these check the plan made at prepare (test_tune: after) */
     if (rc == 0)
         rc = load_resnet(ctx, &m);
     if (rc == 0)
@@ -611,6 +617,7 @@ static void check_split_model(void)
     m = NULL;
     hidp_context_destroy(ctx); /* a new context rereads the calibration file */
     hidp_context_create(&ctx, 0);
+    hidp_context_set_tuning(ctx, 0);
     hidp_context_set_threads(ctx, 2);
     hidp_context_set_cores(ctx, "0,1");
     rc = load_resnet(ctx, &m);

@@ -1,0 +1,117 @@
+/*
+ * model_run.c - running a prepared model: hidp_model_run, and the first runs that tune its local
+ * plan (sched/tune.h) by timing every layer split and solo, then the slower cores' trim.
+ *
+ * A trial is an ordinary run under a trial plan with per-slice timestamps on; its outputs are as
+ * right as any other run's, but it is left out of the profile (profile.c). When the tuner is
+ * done, its plan is installed, the timestamps go off (unless profiling) and the tuner is freed.
+ */
+#include <stdlib.h>
+
+#include "exec.h"
+#include "model.h"
+#include "../sched/tune.h"
+
+/* A block of whole runs (sched/tune.h) lasts at least this long: 5 periods of a 10 ms CPU
+ * quota, so a throttled core (bench/little_core.sh) shows its steady state on a 3 ms model. */
+#define TUNE_BLOCK_MIN_S 0.05
+
+void hidp__model_tune_stop(hidp_model *m)
+{
+    hidp__err err = {0, ""};
+    if (m->tuner && m->exec) /* the timestamps stay on if the user profiles */
+        hidp__exec_profile(m->exec, m->prof != NULL, hidp__model_probe(m), &err);
+    hidp__tuner_destroy(m->tuner);
+    m->tuner = NULL;
+    free(m->tune_mode);
+    free(m->tune_s);
+    m->tune_mode = NULL;
+    m->tune_s = NULL;
+}
+
+int hidp__model_tune_start(hidp_model *m, hidp__err *err)
+{
+    const int n = m->g.n_nodes;
+    if (hidp__exec_threads(m->exec) < 2 || n < 1)
+        return 0;
+    char *splittable = malloc((size_t)n);
+    m->tune_mode = malloc((size_t)n);
+    m->tune_s = malloc((size_t)n * sizeof *m->tune_s);
+    if (!splittable || !m->tune_mode || !m->tune_s) {
+        free(splittable);
+        hidp__model_tune_stop(m);
+        return hidp__fail(err, HIDP_ENOMEM, "out of memory for the plan tuner");
+    }
+    for (int i = 0; i < n; i++)
+        splittable[i] = (char)hidp__exec_splittable(m->exec, i);
+    int rc = hidp__tuner_create(&m->tuner, n, splittable, hidp__exec_unequal(m->exec),
+                                TUNE_BLOCK_MIN_S, err);
+    free(splittable);
+    if (rc)
+        hidp__model_tune_stop(m);
+    return rc;
+}
+
+/* Installs the tuner's next plan. A trial (returns 1) then runs, timed per layer, and is fed
+ * back; when tuning is over (returns 0) the final plan stays and nothing runs. Failing to set a
+ * plan (out of memory) ends tuning with the prepared plan. */
+static int tuning_step(hidp_model *m)
+{
+    hidp__err err = {0, ""};
+    double trim = 1.0;
+    const int trial = hidp__tuner_next(m->tuner, m->tune_mode, &trim);
+    if (hidp__exec_plan(m->exec, m->tune_mode, trim, &err) != 0 ||
+        (trial && hidp__exec_profile(m->exec, 1, hidp__model_probe(m), &err) != 0)) {
+        hidp__log(m->ctx, HIDP_LOG_WARN, "plan left untuned: %s", err.msg);
+        hidp__exec_plan(m->exec, NULL, 1.0, &err);
+        hidp__model_tune_stop(m);
+        return 0;
+    }
+    if (!trial) {
+        const int split = hidp__tuner_split_layers(m->tuner);
+        if (split < 0)
+            hidp__log(m->ctx, HIDP_LOG_INFO, "plan tuned: the plan estimated at prepare stays");
+        else
+            hidp__log(m->ctx, HIDP_LOG_INFO, "plan tuned: %d of %d layers split, slower cores' "
+                      "shares x%.1f", split, m->g.n_nodes, trim);
+        hidp__model_tune_stop(m);
+        return 0;
+    }
+    hidp__exec_run(m->exec);
+    int64_t start;
+    const hidp__exec_rec *rec = hidp__exec_records(m->exec, &start);
+    const int n = m->g.n_nodes, t = hidp__exec_threads(m->exec);
+    for (int i = 0; i < n; i++)
+        m->tune_s[i] = hidp__exec_node_seconds(m->exec, i);
+    const double total = (double)(rec[(size_t)(n - 1) * (size_t)t].leave - start) * 1e-9;
+    hidp__tuner_feed(m->tuner, m->tune_s, total);
+    return 1;
+}
+
+int hidp_model_run(hidp_model *m)
+{
+    if (!m)
+        return HIDP_EINVAL;
+    if (!m->prepared)
+        return hidp__ctx_fail(m->ctx, HIDP_ESTATE, "hidp_model_run: the model is not prepared "
+                              "(call hidp_model_prepare first)");
+    if (m->tuner && tuning_step(m))
+        return 0; /* a trial: not part of the profile */
+    hidp__exec_run(m->exec);
+    if (m->prof)
+        hidp__profile_add_run(m);
+    return 0;
+}
+
+int hidp_model_tune(hidp_model *m)
+{
+    if (!m)
+        return HIDP_EINVAL;
+    if (!m->prepared)
+        return hidp__ctx_fail(m->ctx, HIDP_ESTATE, "hidp_model_tune: the model is not prepared "
+                              "(call hidp_model_prepare first)");
+    int runs = 0;
+    while (m->tuner && tuning_step(m))
+        runs++;
+    return runs;
+}

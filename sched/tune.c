@@ -1,0 +1,204 @@
+/*
+ * tune.c - the tuner's two phases (tune.h): per-layer split or solo, then the slower cores' trim.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tune.h"
+#include "../engine/exec.h"
+
+static const double trims[] = {1.0, 0.9, 0.8, 0.7, 0.6};
+#define N_TRIMS ((int)(sizeof trims / sizeof trims[0]))
+/* The whole-run candidates: the measured modes at each trim, and the plan estimated at prepare. */
+#define MAX_CANDIDATES (N_TRIMS + 1)
+/* Runs of a candidate that count: rounds x (block - 1). */
+#define MAX_KEPT (HIDP__TUNE_WHOLE_ROUNDS * (HIDP__TUNE_MAX_BLOCK - 1))
+
+/* A split must beat solo by this much: on a tie the layer stays on one core, which leaves the
+ * others idle (cooler, and free for a slow core's quota). */
+#define SPLIT_MARGIN 0.97
+
+enum { PHASE_LAYERS, PHASE_WHOLE, PHASE_DONE };
+
+/* A whole-run candidate: the layer phase's modes (or the estimate's, all AUTO) and a trim. */
+typedef struct candidate {
+    int estimate;
+    double trim;
+} candidate;
+
+struct hidp__tuner {
+    int n, unequal, phase, trial, made;
+    char *splittable;       /* [n] */
+    signed char *chosen;    /* [n] the layer phase's verdict */
+    double *split_s;        /* [round * n + layer] */
+    double *solo_s;
+    double split_total[HIDP__TUNE_LAYER_ROUNDS]; /* whole split trials, to size the blocks */
+    candidate cand[MAX_CANDIDATES];
+    int n_cand, chosen_cand;
+    double block_min_s;     /* a block's least duration */
+    int block;              /* runs of one candidate in a row; the first is dropped */
+    double *kept;           /* [cand][round][block - 1] whole-run seconds */
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of v[0], v[stride], ... (count of them, at most MAX_KEPT), sorted in tmp. */
+static double median(const double *v, int count, int stride)
+{
+    double tmp[MAX_KEPT];
+    for (int i = 0; i < count; i++)
+        tmp[i] = v[(size_t)i * (size_t)stride];
+    qsort(tmp, (size_t)count, sizeof *tmp, cmp_double);
+    return count % 2 ? tmp[count / 2] : (tmp[count / 2 - 1] + tmp[count / 2]) / 2;
+}
+
+int hidp__tuner_create(hidp__tuner **out, int n, const char *splittable, int unequal,
+                       double block_min_s, hidp__err *err)
+{
+    *out = NULL;
+    hidp__tuner *t = calloc(1, sizeof *t);
+    const size_t nn = (size_t)(n > 0 ? n : 1);
+    if (!t || !(t->splittable = malloc(nn)) || !(t->chosen = malloc(nn)) ||
+        !(t->split_s = calloc(nn * HIDP__TUNE_LAYER_ROUNDS, sizeof *t->split_s)) ||
+        !(t->solo_s = calloc(nn * HIDP__TUNE_LAYER_ROUNDS, sizeof *t->solo_s))) {
+        hidp__tuner_destroy(t);
+        return hidp__fail(err, HIDP_ENOMEM, "out of memory for the plan tuner");
+    }
+    t->n = n;
+    t->unequal = unequal;
+    t->block_min_s = block_min_s;
+    int any = 0;
+    for (int i = 0; i < n; i++) {
+        t->splittable[i] = splittable[i] != 0;
+        t->chosen[i] = HIDP__PLAN_SOLO;
+        any |= t->splittable[i];
+    }
+    t->cand[0] = (candidate){1, 1.0}; /* nothing to tune: the estimate stays */
+    t->n_cand = 1;
+    t->phase = any ? PHASE_LAYERS : PHASE_DONE;
+    *out = t;
+    return 0;
+}
+
+void hidp__tuner_destroy(hidp__tuner *t)
+{
+    if (!t)
+        return;
+    free(t->splittable);
+    free(t->chosen);
+    free(t->split_s);
+    free(t->solo_s);
+    free(t->kept);
+    free(t);
+}
+
+int hidp__tuner_next(hidp__tuner *t, signed char *mode, double *trim)
+{
+    if (t->phase == PHASE_LAYERS) {
+        const int split = t->trial % 2 == 0;
+        for (int i = 0; i < t->n; i++)
+            mode[i] = split && t->splittable[i] ? HIDP__PLAN_SPLIT : HIDP__PLAN_SOLO;
+        *trim = 1.0;
+        return 1;
+    }
+    const candidate *c =
+        &t->cand[t->phase == PHASE_WHOLE ? t->trial / t->block % t->n_cand : t->chosen_cand];
+    if (c->estimate)
+        memset(mode, HIDP__PLAN_AUTO, (size_t)t->n);
+    else
+        memcpy(mode, t->chosen, (size_t)t->n);
+    *trim = c->trim;
+    return t->phase == PHASE_WHOLE;
+}
+
+/* Ends the layer phase: each splittable layer keeps the faster of its two medians. Then come
+ * the whole-run candidates: those modes at every trim (at 1 alone on equal cores, or when nothing
+ * is split, where shares do not matter), and the plan estimated at prepare, so that tuning never
+ * ends on a plan slower than where it started. */
+static void choose_layers(hidp__tuner *t)
+{
+    int any = 0;
+    for (int i = 0; i < t->n; i++) {
+        if (!t->splittable[i])
+            continue;
+        const double split = median(t->split_s + i, HIDP__TUNE_LAYER_ROUNDS, t->n);
+        const double solo = median(t->solo_s + i, HIDP__TUNE_LAYER_ROUNDS, t->n);
+        t->chosen[i] = split < solo * SPLIT_MARGIN ? HIDP__PLAN_SPLIT : HIDP__PLAN_SOLO;
+        any |= t->chosen[i] == HIDP__PLAN_SPLIT;
+    }
+    t->trial = 0;
+    t->n_cand = 0;
+    for (int k = 0; k < (t->unequal && any ? N_TRIMS : 1); k++)
+        t->cand[t->n_cand++] = (candidate){0, trims[k]};
+    t->cand[t->n_cand++] = (candidate){1, 1.0};
+    /* Blocks long enough for block_min_s, judged by the split trials' median run. */
+    const double run = median(t->split_total, HIDP__TUNE_LAYER_ROUNDS, 1);
+    t->block = 2;
+    while (t->block < HIDP__TUNE_MAX_BLOCK && (t->block - 1) * run < t->block_min_s)
+        t->block++;
+    t->kept = malloc((size_t)t->n_cand * MAX_KEPT * sizeof *t->kept);
+    t->phase = t->kept ? PHASE_WHOLE : PHASE_DONE; /* out of memory: keep the estimate */
+}
+
+/* Ends the whole-run phase: the candidate with the lowest median latency (the earlier on a tie:
+ * measured modes before the estimate, larger trims before smaller). */
+static void choose_whole(hidp__tuner *t)
+{
+    double best = 0;
+    for (int k = 0; k < t->n_cand; k++) {
+        const int count = HIDP__TUNE_WHOLE_ROUNDS * (t->block - 1);
+        const double m = median(t->kept + (size_t)k * MAX_KEPT, count, 1);
+        if (k == 0 || m < best) {
+            best = m;
+            t->chosen_cand = k;
+        }
+    }
+    t->phase = PHASE_DONE;
+}
+
+void hidp__tuner_feed(hidp__tuner *t, const double *layer_s, double total_s)
+{
+    t->made += t->phase != PHASE_DONE;
+    if (t->phase == PHASE_LAYERS) {
+        const int round = t->trial / 2;
+        double *row = (t->trial % 2 == 0 ? t->split_s : t->solo_s) + (size_t)round * (size_t)t->n;
+        memcpy(row, layer_s, (size_t)t->n * sizeof *row);
+        if (t->trial % 2 == 0)
+            t->split_total[round] = total_s;
+        if (++t->trial == 2 * HIDP__TUNE_LAYER_ROUNDS)
+            choose_layers(t);
+    } else if (t->phase == PHASE_WHOLE) {
+        /* a block's first run still pays for the run before (a cache, a spent CPU quota) */
+        const int pos = t->trial % t->block, cand = t->trial / t->block % t->n_cand;
+        const int round = t->trial / (t->block * t->n_cand);
+        if (pos > 0)
+            t->kept[(size_t)cand * MAX_KEPT + (size_t)round * (size_t)(t->block - 1) +
+                    (size_t)(pos - 1)] = total_s;
+        if (++t->trial == HIDP__TUNE_WHOLE_ROUNDS * t->n_cand * t->block)
+            choose_whole(t);
+    }
+}
+
+int hidp__tuner_split_layers(const hidp__tuner *t)
+{
+    if (t->cand[t->chosen_cand].estimate)
+        return -1;
+    int count = 0;
+    for (int i = 0; i < t->n; i++)
+        count += t->chosen[i] == HIDP__PLAN_SPLIT;
+    return count;
+}
+
+double hidp__tuner_trim(const hidp__tuner *t)
+{
+    return t->cand[t->chosen_cand].trim;
+}
+
+int hidp__tuner_trials(const hidp__tuner *t)
+{
+    return t->made;
+}

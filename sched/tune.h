@@ -1,0 +1,58 @@
+/*
+ * tune.h - the local plan's measured refinement: which layers to split and how far to trust the
+ * slower cores' calibrated shares, decided from the model's own first runs.
+ *
+ * Calibration gives each core kind a speed; from it and a size rule the executor makes a first
+ * plan. The tuner then measures instead of estimating. It asks for trial plans, one per run, and
+ * is fed each run's per-layer wall times:
+ *   1. layers: rounds of "every layer split" and "every layer on the fastest worker alone"; each
+ *      layer keeps whichever had the lower median (a layer too short to repay a barrier and a
+ *      wake-up stays solo, whatever its FLOP count);
+ *   2. whole runs: rounds of those modes with the slower workers' shares times 1, 0.9 ... 0.6
+ *      (only with cores of unequal speed: a core whose speed varies within a run, one throttled
+ *      by a CPU quota or a little core sharing its cluster's clock, is slower in short bursts
+ *      than its calibrated average says), and of the plan estimated at prepare; the candidate
+ *      with the lowest median latency stays. Layers measured one by one can each gain and
+ *      still lose together (a slow core's quota spent early), which only whole runs show.
+ * It never sees the executor: the plan is a mode per layer (exec.h's HIDP__PLAN_*) and a trim.
+ */
+#ifndef HIDP_TUNE_H
+#define HIDP_TUNE_H
+
+#include "../engine/error.h"
+
+typedef struct hidp__tuner hidp__tuner;
+
+/* Rounds of each phase: enough for a median that one disturbed run cannot move. In the
+ * whole-run phase each candidate runs a block of consecutive runs per round, long enough to last
+ * block_min_s (at least 2, at most MAX_BLOCK runs), and the first run of each block is not
+ * counted: it still pays for what the run before did (a spent CPU quota, caches), and on a
+ * throttled core that would charge one candidate for another's appetite. Trials in all:
+ * 2 x LAYER_ROUNDS + WHOLE_ROUNDS x block x (2 candidates, or 6 with cores of unequal speed). */
+#define HIDP__TUNE_LAYER_ROUNDS 3
+#define HIDP__TUNE_WHOLE_ROUNDS 3
+#define HIDP__TUNE_MAX_BLOCK 32
+
+/* A tuner for n layers; splittable[i] says whether layer i can be split at all (others stay
+ * solo); unequal: the workers' shares differ, so trims are tried; block_min_s: how long a block
+ * of whole runs should last (0: blocks of 2). HIDP_ENOMEM. The caller
+ * owns *out (hidp__tuner_destroy). */
+int hidp__tuner_create(hidp__tuner **out, int n, const char *splittable, int unequal,
+                       double block_min_s, hidp__err *err);
+void hidp__tuner_destroy(hidp__tuner *t);
+
+/* The plan for the next run: mode[0..n) and *trim. Returns 1 when this is a trial whose times
+ * must be fed back, 0 when tuning is over (mode and trim then hold the chosen plan). */
+int hidp__tuner_next(hidp__tuner *t, signed char *mode, double *trim);
+
+/* The trial's results: each layer's wall time and the whole run's, in seconds. */
+void hidp__tuner_feed(hidp__tuner *t, const double *layer_s, double total_s);
+
+/* After tuning: how many layers are split (-1: the estimated plan won, the executor decides),
+ * and the chosen trim. */
+int hidp__tuner_split_layers(const hidp__tuner *t);
+double hidp__tuner_trim(const hidp__tuner *t);
+/* The trials made so far (once done: in all). */
+int hidp__tuner_trials(const hidp__tuner *t);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * test_tune.c - the plan tuner (sched/tune.c) on made-up timings, then on a model: the tuning
+ * runs a model makes, the plan they leave, and outputs that never move.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "../engine/exec.h"
+#include "../engine/model.h"
+#include "../sched/tune.h"
+#include "hidp.h"
+
+enum { N = 4 };
+
+/* Whole-run time of a trial plan (the layers' own times are given separately). */
+typedef double (*whole_fn)(const signed char *mode, double trim, double layers_s);
+
+/* Runs a tuner over 4 layers to the end. Layer times: split[i] and solo[i] seconds, except that
+ * trial `outlier` (a layer-phase trial, -1 none) is 100x slower everywhere, as if the machine
+ * stalled; a whole run takes whole(mode, trim, sum of the layers). Returns the trials made. */
+static int drive(hidp__tuner *t, const double *split, const double *solo, int outlier,
+                 whole_fn whole, signed char *mode, double *trim)
+{
+    int trials = 0;
+    while (hidp__tuner_next(t, mode, trim) && trials < 1000) {
+        double layer[N], total = 0;
+        for (int i = 0; i < N; i++) {
+            layer[i] = mode[i] == HIDP__PLAN_SPLIT ? split[i] : solo[i];
+            if (trials == outlier)
+                layer[i] *= 100;
+            total += layer[i];
+        }
+        hidp__tuner_feed(t, layer, whole(mode, *trim, total));
+        trials++;
+    }
+    return trials;
+}
+
+/* The estimated plan (all AUTO) is slow; the measured plan is its layers' sum. */
+static double estimate_slow(const signed char *mode, double trim, double layers_s)
+{
+    (void)trim;
+    return mode[0] == HIDP__PLAN_AUTO ? 1.0 : layers_s;
+}
+
+/* The estimated plan is the fastest whole run (the layers measured alone mislead). */
+static double estimate_fast(const signed char *mode, double trim, double layers_s)
+{
+    (void)trim;
+    return mode[0] == HIDP__PLAN_AUTO ? layers_s / 2 : layers_s;
+}
+
+/* Measured modes are fastest with the slower cores' shares at 0.8 of calibrated. */
+static double best_at_08(const signed char *mode, double trim, double layers_s)
+{
+    (void)layers_s;
+    return mode[0] == HIDP__PLAN_AUTO ? 1.0 : 0.030 + fabs(trim - 0.8) * 0.01;
+}
+
+/* Trials with blocks of 2 runs (block_min_s 0), and the most on equal cores. */
+enum {
+    EQUAL_TRIALS = 2 * HIDP__TUNE_LAYER_ROUNDS + 2 * 2 * HIDP__TUNE_WHOLE_ROUNDS,
+    UNEQUAL_TRIALS = 2 * HIDP__TUNE_LAYER_ROUNDS + 6 * 2 * HIDP__TUNE_WHOLE_ROUNDS,
+    MAX_TRIALS = 2 * HIDP__TUNE_LAYER_ROUNDS + 2 * HIDP__TUNE_MAX_BLOCK * HIDP__TUNE_WHOLE_ROUNDS
+};
+
+static void check_tuner(void)
+{
+    hidp__err err = {0, ""};
+    hidp__tuner *t = NULL;
+    /* layer 0 splits well, 1 does not (a barrier costs more than it saves), 2 is a tie, 3 cannot
+     * be split at all */
+    const char can[N] = {1, 1, 1, 0};
+    const double split[N] = {1e-3, 9e-6, 50e-6, 1e-3}, solo[N] = {1.9e-3, 6e-6, 50e-6, 1e-3};
+    signed char mode[N];
+    double trim = 0;
+    if (!tap_ok(hidp__tuner_create(&t, N, can, 0, 0, &err) == 0, "tuner: create (%s)", err.msg))
+        return;
+    /* the trials alternate all-split and all-solo */
+    const int first = hidp__tuner_next(t, mode, &trim); /* asking again does not advance it */
+    tap_ok(first == 1 && mode[0] == HIDP__PLAN_SPLIT && mode[1] == HIDP__PLAN_SPLIT &&
+           mode[3] == HIDP__PLAN_SOLO && trim == 1.0,
+           "tuner: the first trial splits every splittable layer (modes %d %d %d %d)", mode[0],
+           mode[1], mode[2], mode[3]);
+    const int trials = drive(t, split, solo, 1, estimate_slow, mode, &trim);
+    tap_ok(trials == EQUAL_TRIALS && hidp__tuner_trials(t) == EQUAL_TRIALS,
+           "tuner: equal cores take %d trials (got %d)", EQUAL_TRIALS, trials);
+    tap_ok(mode[0] == HIDP__PLAN_SPLIT, "tuner: the layer that splits well is split (%d)",
+           mode[0]);
+    tap_ok(mode[1] == HIDP__PLAN_SOLO, "tuner: the layer a barrier slows stays solo (%d)",
+           mode[1]);
+    tap_ok(mode[2] == HIDP__PLAN_SOLO, "tuner: a tie stays solo (%d)", mode[2]);
+    tap_ok(mode[3] == HIDP__PLAN_SOLO, "tuner: an unsplittable layer stays solo (%d)", mode[3]);
+    tap_ok(trim == 1.0 && hidp__tuner_split_layers(t) == 1,
+           "tuner: equal cores keep their shares (trim %.1f), 1 layer split (%d)", trim,
+           hidp__tuner_split_layers(t));
+    tap_ok(hidp__tuner_next(t, mode, &trim) == 0, "tuner: done stays done");
+    hidp__tuner_destroy(t);
+
+    /* the estimated plan wins the whole runs: it stays, even though layers measured alone said
+     * otherwise */
+    if (tap_ok(hidp__tuner_create(&t, N, can, 0, 0, &err) == 0, "tuner: create, estimate wins")) {
+        drive(t, split, solo, -1, estimate_fast, mode, &trim);
+        tap_ok(mode[0] == HIDP__PLAN_AUTO && mode[3] == HIDP__PLAN_AUTO && trim == 1.0 &&
+                   hidp__tuner_split_layers(t) == -1,
+               "tuner: a faster estimated plan is kept (modes %d %d, split %d)", mode[0], mode[3],
+               hidp__tuner_split_layers(t));
+    }
+    hidp__tuner_destroy(t);
+
+    /* unequal cores: trims are tried and the best whole run wins */
+    if (!tap_ok(hidp__tuner_create(&t, N, can, 1, 0, &err) == 0, "tuner: create, unequal cores"))
+        return;
+    const int trials2 = drive(t, split, solo, -1, best_at_08, mode, &trim);
+    tap_ok(trials2 == UNEQUAL_TRIALS, "tuner: unequal cores take %d trials (got %d)",
+           UNEQUAL_TRIALS, trials2);
+    tap_ok(fabs(trim - 0.8) < 1e-9 && fabs(hidp__tuner_trim(t) - 0.8) < 1e-9 &&
+               mode[0] == HIDP__PLAN_SPLIT,
+           "tuner: the trim with the lowest median latency wins (%.2f, want 0.80)", trim);
+    hidp__tuner_destroy(t);
+
+    /* nothing can be split: no trials at all, the estimate stays */
+    const char none[N] = {0, 0, 0, 0};
+    if (tap_ok(hidp__tuner_create(&t, N, none, 1, 0, &err) == 0, "tuner: create, nothing to split"))
+        tap_ok(drive(t, split, solo, -1, best_at_08, mode, &trim) == 0 &&
+                   mode[0] == HIDP__PLAN_AUTO && trim == 1.0,
+               "tuner: nothing to split, no trials");
+    hidp__tuner_destroy(t);
+
+    /* blocks sized to last block_min_s: the split trials took 2.06 ms, so 0.05 s wants blocks
+     * of 26 runs (25 counted); 1000 s is capped at HIDP__TUNE_MAX_BLOCK */
+    if (tap_ok(hidp__tuner_create(&t, N, can, 0, 0.05, &err) == 0, "tuner: create, 50 ms blocks")) {
+        const int got = drive(t, split, solo, -1, estimate_slow, mode, &trim);
+        tap_ok(got == 2 * HIDP__TUNE_LAYER_ROUNDS + 2 * 26 * HIDP__TUNE_WHOLE_ROUNDS,
+               "tuner: 50 ms blocks of 2.06 ms runs are 26 runs (%d trials)", got);
+    }
+    hidp__tuner_destroy(t);
+    if (tap_ok(hidp__tuner_create(&t, N, can, 0, 1000, &err) == 0, "tuner: create, 1000 s")) {
+        const int got = drive(t, split, solo, -1, estimate_slow, mode, &trim);
+        tap_ok(got == MAX_TRIALS, "tuner: blocks stop at %d runs (%d trials)",
+               HIDP__TUNE_MAX_BLOCK, got);
+    }
+    hidp__tuner_destroy(t);
+    /* a block's first run is not counted: one candidate made slow only there still wins */
+    if (tap_ok(hidp__tuner_create(&t, N, can, 1, 0, &err) == 0, "tuner: create, first runs")) {
+        int made = 0;
+        while (hidp__tuner_next(t, mode, &trim) && made < 1000) {
+            double layer[N];
+            for (int i = 0; i < N; i++) /* splitting pays: trims are tried */
+                layer[i] = mode[i] == HIDP__PLAN_SPLIT ? 0.5e-3 : 1e-3;
+            /* whole runs: trim 0.7 is fastest but its blocks start with a slow run (it came
+             * after another candidate), which must not count */
+            const int whole = made >= 2 * HIDP__TUNE_LAYER_ROUNDS;
+            const int pos = (made - 2 * HIDP__TUNE_LAYER_ROUNDS) % 2;
+            double total = 0.05;
+            if (whole && mode[0] != HIDP__PLAN_AUTO && fabs(trim - 0.7) < 1e-9)
+                total = pos == 0 ? 1.0 : 0.01;
+            hidp__tuner_feed(t, layer, total);
+            made++;
+        }
+        tap_ok(fabs(trim - 0.7) < 1e-9, "tuner: a block's first run does not count (trim %.1f)",
+               trim);
+    }
+    hidp__tuner_destroy(t);
+
+    /* every layer faster solo: nothing split, so no trims either, even on unequal cores */
+    const double slow_split[N] = {2e-3, 2e-3, 2e-3, 2e-3};
+    if (tap_ok(hidp__tuner_create(&t, N, can, 1, 0, &err) == 0, "tuner: create, splits all slower")) {
+        const int got = drive(t, slow_split, solo, -1, best_at_08, mode, &trim);
+        tap_ok(got == EQUAL_TRIALS && hidp__tuner_split_layers(t) == 0,
+               "tuner: no layer worth splitting, no trims (%d trials, %d split)", got,
+               hidp__tuner_split_layers(t));
+    }
+    hidp__tuner_destroy(t);
+}
+
+enum { IMG = 3 * 64 * 64 };
+
+/* The larger of worst and the largest |out - ref| over the 1000 scores. (Written out: fmax()
+ * here made Debian 12's aarch64 cross GCC crash.) */
+static double fmax_diff(const float *out, const float *ref, double worst)
+{
+    for (size_t i = 0; i < 1000; i++) {
+        const double d = fabs((double)out[i] - ref[i]);
+        worst = d > worst ? d : worst;
+    }
+    return worst;
+}
+
+/* A ResNet-18 at 64 on 2 workers: hidp_model_tune makes the layer-phase runs (no trim: this
+ * machine's cores are one kind), and the outputs of trial runs and of the tuned plan equal the
+ * reference kernels'. */
+static void check_model(void)
+{
+    hidp_context *ctx = NULL;
+    hidp_model *m = NULL;
+    void *onnx = NULL;
+    size_t size = 0, count = 0;
+    static float in[IMG], ref[1000];
+    const float *out = NULL;
+    for (int i = 0; i < IMG; i++)
+        in[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
+    int rc = hidp_context_create(&ctx, 0);
+    if (rc == 0)
+        rc = hidp_zoo_build(ctx, "resnet18", 1, 64, &onnx, &size);
+    if (rc == 0)
+        rc = hidp_model_load_memory(ctx, onnx, size, &m);
+    hidp_free(onnx);
+    if (rc == 0)
+        rc = hidp__model_set_reference(m, 1);
+    if (rc == 0)
+        rc = hidp_model_prepare(m);
+    if (rc == 0)
+        rc = hidp_model_set_input(m, 0, in, IMG);
+    if (rc == 0)
+        rc = hidp_model_run(m);
+    if (rc == 0)
+        rc = hidp_model_output(m, 0, &out, &count);
+    if (!tap_ok(rc == 0 && count == 1000, "model: reference run (%s)",
+                ctx ? hidp_context_last_error(ctx) : "no context"))
+        goto done;
+    memcpy(ref, out, sizeof ref);
+    tap_ok(hidp_model_tune(m) == 0, "model: the reference kernels (one thread) have nothing to "
+           "tune");
+
+    hidp__model_set_reference(m, 0);
+    hidp_context_set_threads(ctx, 2);
+    hidp_context_set_split(ctx, HIDP_SPLIT_EQUAL); /* one kind of core whatever the cache says */
+    rc = hidp_model_prepare(m);
+    if (rc == 0)
+        rc = hidp_model_set_input(m, 0, in, IMG);
+    if (!tap_ok(rc == 0, "model: prepared on 2 workers (%s)", hidp_context_last_error(ctx)))
+        goto done;
+    /* each of the first runs is a trial; each gives the reference output */
+    double worst = 0;
+    for (int r = 0; r < EQUAL_TRIALS && rc == 0; r++) {
+        rc = hidp_model_run(m);
+        if (rc == 0)
+            rc = hidp_model_output(m, 0, &out, &count);
+        worst = rc == 0 ? fmax_diff(out, ref, worst) : worst;
+    }
+    tap_ok(rc == 0 && worst <= 1e-4, "model: the %d trial runs match the reference (max |diff| "
+           "%.3g)", EQUAL_TRIALS, worst);
+    const int left = hidp_model_tune(m); /* the whole-run phase lasts 0.25 s at least */
+    tap_ok(left >= 0 && left <= MAX_TRIALS - EQUAL_TRIALS, "model: hidp_model_tune makes the "
+           "trials left (%d)", left);
+    tap_ok(hidp_model_tune(m) == 0, "model: after the trials hidp_model_tune has no runs left");
+    int split = 0;
+    for (int i = 0; i < m->g.n_nodes; i++) {
+        hidp__slice s = hidp__exec_slice(m->exec, i, 1);
+        split += s.c1 > s.c0 && s.h1 > s.h0;
+    }
+    /* which layers split depends on this machine's timings (tested above on made-up ones) */
+    tap_diag("  the tuned plan splits %d of %d layers", split, m->g.n_nodes);
+    worst = 0;
+    rc = hidp_model_run(m);
+    if (rc == 0)
+        rc = hidp_model_output(m, 0, &out, &count);
+    worst = rc == 0 ? fmax_diff(out, ref, worst) : worst;
+    tap_ok(rc == 0 && worst <= 1e-4, "model: the tuned plan matches the reference (%.3g)", worst);
+
+    /* a new prepare tunes again; hidp_model_tune makes all the trials at once */
+    rc = hidp_model_prepare(m);
+    if (rc == 0)
+        rc = hidp_model_set_input(m, 0, in, IMG);
+    const int runs = rc == 0 ? hidp_model_tune(m) : rc;
+    tap_ok(runs >= EQUAL_TRIALS && runs <= MAX_TRIALS, "model: hidp_model_tune after a prepare "
+           "makes %d to %d runs (got %d)", EQUAL_TRIALS, MAX_TRIALS, runs);
+
+    /* tuning off: no runs, and the plan made at prepare stays */
+    hidp_context_set_tuning(ctx, 0);
+    rc = hidp_model_prepare(m);
+    tap_ok(rc == 0 && hidp_model_tune(m) == 0, "model: tuning off, nothing to tune");
+    hidp_model_destroy(m);
+    m = NULL;
+    rc = hidp_model_tune(NULL);
+    tap_ok(rc == HIDP_EINVAL, "hidp_model_tune(NULL) is HIDP_EINVAL (%d)", rc);
+done:
+    hidp_model_destroy(m);
+    hidp_context_destroy(ctx);
+}
+
+int main(void)
+{
+    check_tuner();
+    check_model();
+    return tap_done();
+}
