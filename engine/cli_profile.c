@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -65,6 +66,24 @@ void cli_json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* A temporary file next to path, "PATH.tmpXXXXXX", opened for writing with the mode a plain
+ * fopen would give (mkstemp makes it 0600); its name goes to tmp. NULL on failure. */
+static FILE *open_temp(const char *path, char *tmp, size_t len)
+{
+    snprintf(tmp, len, "%s.tmpXXXXXX", path);
+    const int fd = mkstemp(tmp);
+    if (fd < 0)
+        return NULL;
+    const mode_t mask = umask(0);
+    umask(mask);
+    FILE *f = fchmod(fd, 0666 & ~mask) == 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+    }
+    return f;
+}
+
 int cli_profile_begin(cli_profile *p, const char *cmd, hidp_context *ctx, hidp_model *m)
 {
     if (!(p->table || p->json_path || p->trace_path || p->events))
@@ -75,11 +94,7 @@ int cli_profile_begin(cli_profile *p, const char *cmd, hidp_context *ctx, hidp_m
     if (*hidp_model_profile_missing(m))
         fprintf(stderr, "hidp %s: events not counted: %s\n", cmd, hidp_model_profile_missing(m));
     if (p->trace_path) {
-        snprintf(p->trace_tmp, sizeof p->trace_tmp, "%s.tmpXXXXXX", p->trace_path);
-        const int fd = mkstemp(p->trace_tmp);
-        if (fd < 0 || !(p->trace = fdopen(fd, "w"))) {
-            if (fd >= 0)
-                close(fd);
+        if (!(p->trace = open_temp(p->trace_path, p->trace_tmp, sizeof p->trace_tmp))) {
             p->trace_tmp[0] = '\0';
             return cli_fail(cmd, "cannot write the trace next to %s", p->trace_path);
         }
@@ -243,16 +258,9 @@ static int save_json(const cli_profile *p, const hidp_model *m, const char *mode
                      const char *cmd)
 {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", p->json_path);
-    const int fd = mkstemp(tmp);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
+    FILE *f = open_temp(p->json_path, tmp, sizeof tmp);
+    if (!f)
         return cli_fail(cmd, "cannot write the profile next to %s", p->json_path);
-    }
     int bad = write_json(p, m, model_name, f);
     bad |= fclose(f) != 0;
     if (bad || rename(tmp, p->json_path) != 0) {

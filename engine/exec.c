@@ -85,6 +85,7 @@ struct hidp__exec {
     /* the plan in force (hidp__exec_plan) */
     signed char *mode;     /* [node] HIDP__PLAN_*, NULL: all AUTO */
     double trim;           /* factor on the shares of workers slower than the fastest */
+    double *solo_s;        /* [node] measured time on the fastest worker alone, 0 unknown */
 
     /* profiling (hidp__exec_profile): NULL when off */
     hidp__exec_rec *recs;  /* [node * threads + worker] */
@@ -363,6 +364,15 @@ static void plan_node(hidp__exec *e, int i)
             fastest = e->weight[w] > fastest ? e->weight[w] : fastest;
         for (int w = 0; w < t; w++)
             weight[w] = e->weight[w] * (e->weight[w] < fastest ? e->trim : 1.0);
+        if (e->wake_s > 0 && hidp__exec_unequal(e)) {
+            /* the layer alone on the fastest worker: measured, or its work at calibrated speed */
+            const hidp__value *y = hidp__out(e->g, n, 0);
+            double work = n->flops;
+            if (y && (double)hidp__shape_count(&y->shape) > work)
+                work = (double)hidp__shape_count(&y->shape);
+            const double t0 = e->solo_s && e->solo_s[i] > 0 ? e->solo_s[i] : work / (fastest * 1e9);
+            hidp__split_allow_wake(t, weight, t0, e->wake_s);
+        }
     }
     for (int w = 0; w < t; w++) {
         int64_t lo, hi;
@@ -531,6 +541,7 @@ void hidp__exec_destroy(hidp__exec *e)
     free(e->weight);
     free(e->spin_ns);
     free(e->mode);
+    free(e->solo_s);
     free(e->recs);
     free(e);
 }
@@ -569,6 +580,15 @@ int hidp__exec_plan(hidp__exec *e, const signed char *mode, double trim, hidp__e
         memset(e->mode, HIDP__PLAN_AUTO, nn);
     e->trim = trim > 0 ? trim : 1.0;
     plan_all(e);
+    return 0;
+}
+
+int hidp__exec_set_solo_times(hidp__exec *e, const double *solo_s, hidp__err *err)
+{
+    const size_t nn = (size_t)(e->g->n_nodes > 0 ? e->g->n_nodes : 1);
+    if (!e->solo_s && !(e->solo_s = calloc(nn, sizeof *e->solo_s)))
+        return hidp__fail(err, HIDP_ENOMEM, "out of memory planning the executor");
+    memcpy(e->solo_s, solo_s, (size_t)e->g->n_nodes * sizeof *solo_s);
     return 0;
 }
 

@@ -56,6 +56,11 @@ enum { HIDP__PLAN_AUTO = 0, HIDP__PLAN_SPLIT = 1, HIDP__PLAN_SOLO = 2 };
  * slower than the fastest (1: their calibrated shares). Only between runs. HIDP_ENOMEM. */
 int hidp__exec_plan(hidp__exec *e, const signed char *mode, double trim, hidp__err *err);
 
+/* Each node's measured time on worker 0 alone (seconds, 0 unknown), for the next plans: on
+ * cores of unequal speed a layer's shares allow for the slower workers' wake-up (sched/split.h's
+ * hidp__split_allow_wake), which matters more the shorter the layer. HIDP_ENOMEM. */
+int hidp__exec_set_solo_times(hidp__exec *e, const double *solo_s, hidp__err *err);
+
 /* Whether node i can be cut among the workers at all, and whether the workers' shares differ
  * (cores of unequal speed: only then does a trim change anything). */
 int hidp__exec_splittable(const hidp__exec *e, int node);

@@ -48,6 +48,7 @@ struct hidp_model {
     struct hidp__tuner *tuner; /* while the first runs refine the plan (model_run.c), else NULL */
     signed char *tune_mode;    /* [node] the tuner's plan */
     double *tune_s;            /* [node] a trial's per-layer seconds */
+    int tune_solo_set;         /* the measured solo times went to the executor */
     struct hidp__profile *prof; /* hidp_model_profile's sums (profile.c), NULL when off */
 };
 

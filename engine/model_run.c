@@ -27,6 +27,7 @@ void hidp__model_tune_stop(hidp_model *m)
     free(m->tune_s);
     m->tune_mode = NULL;
     m->tune_s = NULL;
+    m->tune_solo_set = 0;
 }
 
 int hidp__model_tune_start(hidp_model *m, hidp__err *err)
@@ -60,6 +61,12 @@ static int tuning_step(hidp_model *m)
     hidp__err err = {0, ""};
     double trim = 1.0;
     const int trial = hidp__tuner_next(m->tuner, m->tune_mode, &trim);
+    /* once measured, each layer's solo time sizes its shares (exec.c: allow_for_wake) */
+    if (!m->tune_solo_set && hidp__tuner_solo_times(m->tuner, m->tune_s)) {
+        m->tune_solo_set = 1;
+        if (hidp__exec_set_solo_times(m->exec, m->tune_s, &err) != 0)
+            hidp__log(m->ctx, HIDP_LOG_WARN, "layer times left unused: %s", err.msg);
+    }
     if (hidp__exec_plan(m->exec, m->tune_mode, trim, &err) != 0 ||
         (trial && hidp__exec_profile(m->exec, 1, hidp__model_probe(m), &err) != 0)) {
         hidp__log(m->ctx, HIDP_LOG_WARN, "plan left untuned: %s", err.msg);

@@ -23,4 +23,12 @@ void hidp__split_even(int64_t total, int parts, int64_t align, int index, int64_
 void hidp__split_weighted(int64_t total, int parts, const double *weight, int64_t align,
                           int index, int64_t *lo, int64_t *hi);
 
+/* Turns speed weights (weight[0..parts), the largest the fastest) into shares that allow for
+ * the wake-up: workers of slower kinds sleep at the barrier, so they start a layer wake_s seconds
+ * after the fastest, which spins. With t0 the layer's time on the fastest worker alone and
+ * r = weight / fastest, all finish together at T = (t0 + sum r d) / sum r when each gets
+ * r (T - d) of the work (d = wake_s, 0 for the fastest); a worker that could start only after
+ * T gets nothing. Shares of equal weights, or with t0 or wake_s <= 0, keep their proportions. */
+void hidp__split_allow_wake(int parts, double *weight, double t0, double wake_s);
+
 #endif

@@ -202,3 +202,12 @@ int hidp__tuner_trials(const hidp__tuner *t)
 {
     return t->made;
 }
+
+int hidp__tuner_solo_times(const hidp__tuner *t, double *solo_s)
+{
+    if (t->phase == PHASE_LAYERS)
+        return 0;
+    for (int i = 0; i < t->n; i++)
+        solo_s[i] = t->splittable[i] ? median(t->solo_s + i, HIDP__TUNE_LAYER_ROUNDS, t->n) : 0;
+    return 1;
+}

@@ -52,6 +52,10 @@ void hidp__tuner_feed(hidp__tuner *t, const double *layer_s, double total_s);
  * and the chosen trim. */
 int hidp__tuner_split_layers(const hidp__tuner *t);
 double hidp__tuner_trim(const hidp__tuner *t);
+/* Once the layer phase is over (returns 1, else 0): each layer's median time alone on the
+ * fastest worker (0 for layers that cannot be split). */
+int hidp__tuner_solo_times(const hidp__tuner *t, double *solo_s);
+
 /* The trials made so far (once done: in all). */
 int hidp__tuner_trials(const hidp__tuner *t);
 

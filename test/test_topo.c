@@ -17,6 +17,7 @@
 #include "../engine/model.h"
 #include "../sched/calib.h"
 #include "../sched/place.h"
+#include "../sched/split.h"
 #include "../sched/topo.h"
 #include "hidp.h"
 
@@ -464,6 +465,27 @@ static void check_placement(void)
                "(%s)", bad[i], err.msg);
         hidp__placement_free(&p);
     }
+    /* shares that allow for a slow worker's wake-up: speeds 3 and 1, a 60 us layer */
+    static const struct {
+        double wake_us, want0, want1;
+    } wake[] = {
+        {0, 3, 1},        /* no wake-up: the speeds */
+        {10, 47.5, 12.5}, /* T = (60 + 10/3) / (4/3) = 47.5; the slow one r (T - d) = 12.5 */
+        {50, 57.5, 2.5},  /* T = (60 + 50/3) / (4/3) = 57.5 */
+        {70, 60, 0},      /* it would start after T = 62.5: the fast one does it all */
+    };
+    for (size_t i = 0; i < sizeof wake / sizeof wake[0]; i++) {
+        double wt[2] = {3, 1};
+        hidp__split_allow_wake(2, wt, 60e-6, wake[i].wake_us * 1e-6);
+        const double r = wake[i].wake_us ? 1e6 : 1; /* in us, or the weights themselves */
+        tap_ok(fabs(wt[0] * r - wake[i].want0) < 1e-6 && fabs(wt[1] * r - wake[i].want1) < 1e-6,
+               "wake-up %.0f us, 60 us layer, speeds 3:1: shares %.2f : %.2f (want %.2f : %.2f)",
+               wake[i].wake_us, wt[0] * r, wt[1] * r, wake[i].want0, wake[i].want1);
+    }
+    double eq[3] = {2, 2, 2};
+    hidp__split_allow_wake(3, eq, 60e-6, 20e-6);
+    tap_ok(eq[0] == eq[1] && eq[1] == eq[2] && eq[0] > 0, "equal speeds keep equal shares");
+
     t.kinds[1].speed = 0; /* a kind without a speed: equal shares */
     int rc = hidp__place(&t, 8, "all", HIDP__SPLIT_CALIBRATED, &p, &err);
     tap_ok(rc == 0 && p.weight[0] == 1.0 && p.weight[7] == 1.0,
@@ -629,6 +651,27 @@ static void check_split_model(void)
            before);
     const double worst = rc == 0 ? max_diff(out, one, 1000) : INFINITY;
     tap_ok(rc == 0 && worst <= 1e-4, "wake-up 1 ms: output equals the 1-thread run (%.3g)", worst);
+    /* speeds 300 and 100 GFLOP/s and a 10 us wake-up: the shares of short layers allow for the
+     * slow worker's late start (hidp__split_allow_wake); the output does not move */
+    f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "kind 0 speed 300 alone 300\nkind 1 speed 100 alone 100\nwake_us 10\n");
+        fclose(f);
+    }
+    hidp_model_destroy(m);
+    m = NULL;
+    hidp_context_destroy(ctx);
+    hidp_context_create(&ctx, 0);
+    hidp_context_set_tuning(ctx, 0);
+    hidp_context_set_threads(ctx, 2);
+    hidp_context_set_cores(ctx, "0,1");
+    rc = load_resnet(ctx, &m);
+    if (rc == 0)
+        rc = prepare_and_run(m, in, &out);
+    const int wake_split = rc == 0 ? split_nodes(m) : -1;
+    const double worst2 = rc == 0 ? max_diff(out, one, 1000) : INFINITY;
+    tap_ok(rc == 0 && wake_split > 0 && worst2 <= 1e-4, "wake-up 10 us: %d layers split, output "
+           "equals the 1-thread run (%.3g)", wake_split, worst2);
     hidp_context_set_cores(ctx, "7");
     rc = hidp_model_prepare(m);
     tap_ok(rc == HIDP_EINVAL && strstr(hidp_context_last_error(ctx), "PU 7"),
