@@ -267,10 +267,12 @@ static int bench_one(struct bench_opts *o, const struct model_src *src, const hi
 
     /* With several workers the plan's tuning runs come first (see hidp_context_set_tuning), so
      * that every timed run uses the tuned plan. */
-    double t3 = cli_now_ms();
-    if (!o->no_tune && (r->tune_runs = hidp_model_tune(m)) < 0)
-        goto lib_fail;
-    r->tune_ms = cli_now_ms() - t3;
+    if (!o->no_tune) {
+        const double t3 = cli_now_ms();
+        if ((r->tune_runs = hidp_model_tune(m)) < 0)
+            goto lib_fail;
+        r->tune_ms = cli_now_ms() - t3;
+    }
 
     /* Warm-up, whose last run (caches and page faults settled) sizes the automatic run count. */
     double est = 0;

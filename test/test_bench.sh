@@ -28,7 +28,7 @@ import json, sys
 path, lines, runs, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 keys = ["model", "threads", "runs", "min_ms", "median_ms", "p90_ms", "max_ms", "peak_rss_mb",
         "throughput_ips", "mean_ms", "prepare_ms", "load_ms", "gflops", "mflops", "hidp_version",
-        "input", "batch", "warmup", "stddev_ms", "rss_growth_mb"]
+        "input", "batch", "warmup", "stddev_ms", "rss_growth_mb", "tune_runs", "tune_ms"]
 text = open(path).read().splitlines()
 assert len(text) == lines, "%d lines, want %d: %r" % (len(text), lines, text)
 for line, t in zip(text, threads):
@@ -48,7 +48,7 @@ EOF
         f=$1 lines=$2 runs=$3
         [ "$(wc -l <"$f")" -eq "$lines" ] || { echo "$(wc -l <"$f") lines, want $lines"; return 1; }
         for k in model threads runs min_ms median_ms p90_ms max_ms peak_rss_mb throughput_ips \
-            mean_ms prepare_ms gflops hidp_version; do
+            mean_ms prepare_ms gflops hidp_version tune_runs tune_ms; do
             [ "$(grep -c "\"$k\":" "$f")" -eq "$lines" ] || { echo "key $k missing"; return 1; }
         done
         grep -q "^{.*}\$" "$f" || { echo "not one object per line"; return 1; }

@@ -558,6 +558,27 @@ static double max_diff(const float *a, const float *b, int n)
     return worst;
 }
 
+/* Writes calibration text to path, then makes a new context (which rereads it) and model: 2
+ * workers on PUs 0 and 1, the plan as prepared (no tuning), one run on in. The old model goes
+ * before its context, which must outlive it. */
+static int rerun_calibrated(const char *path, const char *text, hidp_context **ctx,
+                            hidp_model **m, const float *in, const float **out)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+        return HIDP_EIO;
+    hidp_model_destroy(*m);
+    *m = NULL;
+    hidp_context_destroy(*ctx);
+    if (hidp_context_create(ctx, 0) != 0)
+        return HIDP_ENOMEM;
+    hidp_context_set_tuning(*ctx, 0);
+    hidp_context_set_threads(*ctx, 2);
+    hidp_context_set_cores(*ctx, "0,1");
+    int rc = load_resnet(*ctx, m);
+    return rc == 0 ? prepare_and_run(*m, in, out) : rc;
+}
+
 /* This machine's two PUs as two kinds with cached speeds 3 and 1: a 2-thread ResNet-18 gives its
  * first split layer 3:1 (calibrated) or 1:1 (equal) and the same output as one thread. */
 static void check_split_model(void)
@@ -630,21 +651,8 @@ static void check_split_model(void)
     hidp_context_set_cores(ctx, "0,1");
     if (hidp_model_prepare(m) == 0)
         before = split_nodes(m);
-    f = fopen(path, "w");
-    if (f) {
-        fprintf(f, "kind 0 speed 3 alone 3\nkind 1 speed 1 alone 1\nwake_us 1000\n");
-        fclose(f);
-    }
-    hidp_model_destroy(m); /* before its context, which must outlive it */
-    m = NULL;
-    hidp_context_destroy(ctx); /* a new context rereads the calibration file */
-    hidp_context_create(&ctx, 0);
-    hidp_context_set_tuning(ctx, 0);
-    hidp_context_set_threads(ctx, 2);
-    hidp_context_set_cores(ctx, "0,1");
-    rc = load_resnet(ctx, &m);
-    if (rc == 0)
-        rc = prepare_and_run(m, in, &out);
+    rc = rerun_calibrated(path, "kind 0 speed 3 alone 3\nkind 1 speed 1 alone 1\nwake_us 1000\n",
+                          &ctx, &m, in, &out);
     const int after = rc == 0 ? split_nodes(m) : -1;
     tap_ok(rc == 0 && after >= 1 && after < before,
            "wake-up 1 ms: fewer layers split (%d of them, %d with no wake-up cost)", after,
@@ -653,21 +661,8 @@ static void check_split_model(void)
     tap_ok(rc == 0 && worst <= 1e-4, "wake-up 1 ms: output equals the 1-thread run (%.3g)", worst);
     /* speeds 300 and 100 GFLOP/s and a 10 us wake-up: the shares of short layers allow for the
      * slow worker's late start (hidp__split_allow_wake); the output does not move */
-    f = fopen(path, "w");
-    if (f) {
-        fprintf(f, "kind 0 speed 300 alone 300\nkind 1 speed 100 alone 100\nwake_us 10\n");
-        fclose(f);
-    }
-    hidp_model_destroy(m);
-    m = NULL;
-    hidp_context_destroy(ctx);
-    hidp_context_create(&ctx, 0);
-    hidp_context_set_tuning(ctx, 0);
-    hidp_context_set_threads(ctx, 2);
-    hidp_context_set_cores(ctx, "0,1");
-    rc = load_resnet(ctx, &m);
-    if (rc == 0)
-        rc = prepare_and_run(m, in, &out);
+    rc = rerun_calibrated(path, "kind 0 speed 300 alone 300\nkind 1 speed 100 alone 100\n"
+                          "wake_us 10\n", &ctx, &m, in, &out);
     const int wake_split = rc == 0 ? split_nodes(m) : -1;
     const double worst2 = rc == 0 ? max_diff(out, one, 1000) : INFINITY;
     tap_ok(rc == 0 && wake_split > 0 && worst2 <= 1e-4, "wake-up 10 us: %d layers split, output "
