@@ -400,6 +400,53 @@ static int solo(const hidp__exec *e, int i)
     return 1;
 }
 
+/* Whether the bytes of values a and b overlap (the memory plan reuses dead values' bytes). */
+static int overlap(const hidp__graph *g, int a, int b)
+{
+    const hidp__value *x = &g->vals[a], *y = &g->vals[b];
+    if (!x->data || !y->data)
+        return 0;
+    const char *x0 = x->data, *y0 = y->data;
+    const char *x1 = x0 + (size_t)hidp__shape_count(&x->shape) * sizeof(float);
+    const char *y1 = y0 + (size_t)hidp__shape_count(&y->shape) * sizeof(float);
+    return x0 < y1 && y0 < x1;
+}
+
+/* Whether every worker can go from node i straight on to node i + 1: i + 1 is channel-local
+ * over i's output (a depthwise conv after the 1x1 that expands its channels, as in MobileNet's
+ * blocks), both give each worker the same channels and all rows, i + 1's other inputs are
+ * constants, and i + 1 writes nowhere node i still reads (a slower worker may still be on node
+ * i). Each worker then reads only what it wrote itself. */
+static int chains_without_barrier(const hidp__exec *e, int i)
+{
+    const hidp__graph *g = e->g;
+    if (i + 1 >= g->n_nodes)
+        return 0;
+    const hidp__node *a = &g->nodes[i], *b = &g->nodes[i + 1];
+    if (!b->channel_local || a->n_out != 1 || b->n_in < 1 || b->in[0] != a->out[0] ||
+        b->n_out != 1)
+        return 0;
+    for (int k = 1; k < b->n_in; k++)
+        if (b->in[k] >= 0 && !(g->vals[b->in[k]].flags & HIDP__VAL_CONST))
+            return 0;
+    for (int k = 0; k < a->n_in; k++)
+        if (a->in[k] >= 0 && overlap(g, a->in[k], b->out[0]))
+            return 0;
+    const hidp__slice all_a = hidp__slice_all(g, a), all_b = hidp__slice_all(g, b);
+    if (all_a.c1 - all_a.c0 != all_b.c1 - all_b.c0)
+        return 0;
+    for (int w = 0; w < e->threads; w++) {
+        const hidp__slice sa = e->slices[(size_t)i * (size_t)e->threads + (size_t)w];
+        const hidp__slice sb = e->slices[(size_t)(i + 1) * (size_t)e->threads + (size_t)w];
+        if (slice_empty(sa) && slice_empty(sb))
+            continue;
+        if (sa.c0 != sb.c0 || sa.c1 != sb.c1 || sa.h0 != all_a.h0 || sa.h1 != all_a.h1 ||
+            sb.h0 != all_b.h0 || sb.h1 != all_b.h1)
+            return 0;
+    }
+    return 1;
+}
+
 /* Plans every node and where the workers meet. */
 static void plan_all(hidp__exec *e)
 {
@@ -407,14 +454,20 @@ static void plan_all(hidp__exec *e)
     for (int i = 0; i < g->n_nodes; i++)
         plan_node(e, i);
     /* Workers meet after a node unless it and the next both run on worker 0 alone (then worker 0
-     * is the only one touching their data). The last node always ends with a meeting, so a run
-     * returns only when every worker is done. */
+     * is the only one touching their data), or the next reads only its own worker's part of it
+     * (chains_without_barrier; one link at a time, so a chain never outruns a barrier by more
+     * than one node). The last node always ends with a meeting, so a run returns only when every
+     * worker is done. */
     e->any_split = 0;
     for (int i = 0; i < g->n_nodes; i++)
         e->any_split |= !solo(e, i);
     for (int i = 0; i < g->n_nodes; i++)
         e->barrier_after[i] = e->any_split && (i == g->n_nodes - 1 || !solo(e, i) ||
                                                !solo(e, i + 1));
+    for (int i = 0; i + 1 < g->n_nodes; i++)
+        if (e->barrier_after[i] && !solo(e, i) && (i == 0 || e->barrier_after[i - 1]) &&
+            chains_without_barrier(e, i))
+            e->barrier_after[i] = 0;
 }
 
 int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
@@ -626,4 +679,9 @@ double hidp__exec_node_seconds(const hidp__exec *e, int node)
 int hidp__exec_pu(const hidp__exec *e, int w)
 {
     return e->pus && w >= 0 && w < e->threads ? e->pus[w] : -1;
+}
+
+int hidp__exec_barrier_after(const hidp__exec *e, int node)
+{
+    return node >= 0 && node < e->g->n_nodes && e->barrier_after[node];
 }

@@ -99,6 +99,9 @@ double hidp__exec_node_seconds(const hidp__exec *e, int node);
 
 /* The number of workers, and the slice worker w computes of node i (empty: c0 == c1). */
 int hidp__exec_threads(const hidp__exec *e);
+/* Whether the workers meet after node i (not after a solo node followed by a solo one, nor
+ * before a channel-local node that reads only its own worker's slice). */
+int hidp__exec_barrier_after(const hidp__exec *e, int node);
 /* The PU worker w is bound to, -1 when unbound. */
 int hidp__exec_pu(const hidp__exec *e, int w);
 hidp__slice hidp__exec_slice(const hidp__exec *e, int node, int w);

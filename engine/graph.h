@@ -106,6 +106,10 @@ typedef struct hidp__node {
                               output and add it before its activation (engine/residual.c) */
     int row_align;         /* set by reshape: row bands should start at multiples of this
                               (Winograd's 2-row tiles); 0 or 1: any row */
+    int channel_local;     /* set by reshape: output channel c reads only channel c of input 0
+                              (all its rows), e.g. a depthwise conv with one filter per channel;
+                              the executor then lets each worker go on from its own slice of
+                              the producer without a barrier (engine/exec.c) */
 } hidp__node;
 
 typedef struct hidp__graph {

@@ -388,6 +388,7 @@ static int conv_reshape(hidp__graph *gr, hidp__node *n, hidp__err *err)
     n->split_rows = (p->kind == HIDP__CONV_IM2COL || p->kind == HIDP__CONV_SHIFTED ||
                      p->kind == HIDP__CONV_WINOGRAD) && g.oh * g.ow >= g.mg;
     n->takes_residual = p->kind != HIDP__CONV_DEPTHWISE; /* the GEMM kinds (and conv_naive) */
+    n->channel_local = p->kind == HIDP__CONV_DEPTHWISE && g.m == g.c;
     /* a band starting on an odd row would make two workers compute the tile row they share */
     n->row_align = p->kind == HIDP__CONV_WINOGRAD ? 2 : 1;
     p->resolved = 1;

@@ -283,9 +283,78 @@ done:
     hidp_context_destroy(ctx);
 }
 
+/* MobileNet-V2 at 64 on 2 workers with equal shares: each depthwise conv that follows its
+ * expanding 1x1 with the same channel split goes on without a barrier, and the output still
+ * equals the reference kernels'. */
+static void check_chained(void)
+{
+    hidp_context *ctx = NULL;
+    hidp_model *m = NULL;
+    void *onnx = NULL;
+    size_t size = 0, count = 0;
+    static float in[IMG], ref[1000];
+    const float *out = NULL;
+    for (int i = 0; i < IMG; i++)
+        in[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
+    int rc = hidp_context_create(&ctx, 0);
+    if (rc == 0)
+        rc = hidp_zoo_build(ctx, "mobilenet_v2", 1, 64, &onnx, &size);
+    if (rc == 0)
+        rc = hidp_model_load_memory(ctx, onnx, size, &m);
+    hidp_free(onnx);
+    hidp_context_set_tuning(ctx, 0);
+    if (rc == 0)
+        rc = hidp__model_set_reference(m, 1);
+    if (rc == 0)
+        rc = hidp_model_prepare(m);
+    if (rc == 0)
+        rc = hidp_model_set_input(m, 0, in, IMG);
+    if (rc == 0)
+        rc = hidp_model_run(m);
+    if (rc == 0)
+        rc = hidp_model_output(m, 0, &out, &count);
+    if (!tap_ok(rc == 0 && count == 1000, "chained: mobilenet_v2 reference run (%s)",
+                ctx ? hidp_context_last_error(ctx) : "no context"))
+        goto done;
+    memcpy(ref, out, sizeof ref);
+    hidp__model_set_reference(m, 0);
+    hidp_context_set_threads(ctx, 2);
+    hidp_context_set_split(ctx, HIDP_SPLIT_EQUAL);
+    rc = hidp_model_prepare(m);
+    if (rc == 0)
+        rc = hidp_model_set_input(m, 0, in, IMG);
+    int chained = 0, depthwise_split = 0, unsafe = 0;
+    for (int i = 0; rc == 0 && i + 1 < m->g.n_nodes; i++) {
+        const hidp__slice s = hidp__exec_slice(m->exec, i, 1);
+        const hidp__slice s2 = hidp__exec_slice(m->exec, i + 1, 1);
+        const int both = s.c1 > s.c0 && s2.c1 > s2.c0, skip = !hidp__exec_barrier_after(m->exec, i);
+        depthwise_split += both && m->g.nodes[i + 1].channel_local;
+        chained += both && skip;
+        /* a split node never goes on without a barrier into one that is not channel-local */
+        unsafe += s.c1 > s.c0 && skip && !m->g.nodes[i + 1].channel_local;
+    }
+    tap_ok(rc == 0 && chained > 0 && chained <= depthwise_split, "chained: %d of %d split "
+           "depthwise convs follow their producer without a barrier", chained, depthwise_split);
+    tap_ok(rc == 0 && unsafe == 0, "chained: no other split node goes on without a barrier (%d)",
+           unsafe);
+    double worst = 0;
+    for (int r = 0; r < 5 && rc == 0; r++) {
+        rc = hidp_model_run(m);
+        if (rc == 0)
+            rc = hidp_model_output(m, 0, &out, &count);
+        worst = rc == 0 ? fmax_diff(out, ref, worst) : worst;
+    }
+    tap_ok(rc == 0 && worst <= 1e-4, "chained: 5 runs on 2 workers match the reference (%.3g)",
+           worst);
+done:
+    hidp_model_destroy(m);
+    hidp_context_destroy(ctx);
+}
+
 int main(void)
 {
     check_tuner();
     check_model();
+    check_chained();
     return tap_done();
 }
