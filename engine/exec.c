@@ -1,14 +1,17 @@
 /*
  * exec.c - the worker pool, the per-node slice plan and the barrier.
  *
- * Slices are decided once at create time: each node's output channels are cut into one
- * contiguous range per worker (rounded to 16 channels when there are plenty, so a worker's GEMM
- * panel stays whole), or its rows when there are too few channels (or the op prefers rows), or
- * the node runs on worker 0 alone when it is too small to be worth splitting. With a placement
- * (sched/place.h) the ranges follow each worker's share, its core kind's calibrated speed, and
- * each worker is bound to its PU (worker 0, the caller's thread, for the length of a run).
- * The run loop is then just "my slice, barrier" per node, the same on every worker (ggml's
- * ith/nth, with the split precomputed).
+ * Slices are planned at create time and again whenever the plan changes (hidp__exec_plan,
+ * between runs: the tuner's trials and its verdict). Each node's output channels are cut into
+ * one contiguous range per worker (rounded to 16 channels when there are plenty, so a worker's
+ * GEMM panel stays whole), or its rows when there are too few channels (or the op prefers rows),
+ * or the node runs on worker 0 alone when it is too small to be worth splitting. With a
+ * placement (sched/place.h) the ranges follow each worker's share, its core kind's calibrated
+ * speed allowing for a slower worker's wake-up, and each worker is bound to its PU (worker 0,
+ * the caller's thread, for the length of a run). The run loop is then just "my slice, barrier"
+ * per node, the same on every worker (ggml's ith/nth, with the split precomputed); a barrier is
+ * left out where no worker can read what another has not finished. When profiling, each slice
+ * is timed (and counted by a probe) in a twin of the loop.
  */
 #include <limits.h>
 #include <pthread.h>

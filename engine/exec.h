@@ -5,9 +5,10 @@
  *
  * The calling thread is worker 0, so `threads` workers need threads - 1 pthreads. After a run
  * the pthreads watch for the next one for about a millisecond, then sleep on a condition
- * variable, so an idle model costs no CPU; within a run they meet at a spinning barrier, because
- * a layer takes microseconds to milliseconds and waking a sleeping thread per layer would cost
- * as much as the layer.
+ * variable, so an idle model costs no CPU. Within a run they meet at a barrier where workers of
+ * the fastest kind spin (a layer takes microseconds to milliseconds, and waking a sleeping
+ * thread per layer would cost as much as the layer) and workers of slower kinds soon sleep on a
+ * futex (so a little core does not spend its time or energy waiting for a big one).
  */
 #ifndef HIDP_EXEC_H
 #define HIDP_EXEC_H
