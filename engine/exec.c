@@ -326,16 +326,20 @@ static int splittable(const hidp__exec *e, int i)
     return e->threads > 1 && (all.c1 - all.c0 >= e->threads || all.h1 - all.h0 >= e->threads);
 }
 
+/* A node's estimated work: its flops, or its output elements when those are more (a copy or
+ * an elementwise op costs per element). */
+static double node_work(const hidp__graph *g, const hidp__node *n)
+{
+    const hidp__value *y = hidp__out(g, n, 0);
+    const double elements = y ? (double)hidp__shape_count(&y->shape) : 0;
+    return elements > n->flops ? elements : n->flops;
+}
+
 /* Before measurement says otherwise (hidp__exec_plan), whether node i is too small to split:
- * its work (flops, or output elements when more) under HIDP__EXEC_MIN_SPLIT, or the fast core
- * alone beats waking a slow one. */
+ * its work under HIDP__EXEC_MIN_SPLIT, or the fast core alone beats waking a slow one. */
 static int small_by_estimate(const hidp__exec *e, int i)
 {
-    const hidp__node *n = &e->g->nodes[i];
-    const hidp__value *y = hidp__out(e->g, n, 0);
-    double work = n->flops;
-    if (y && (double)hidp__shape_count(&y->shape) > work)
-        work = (double)hidp__shape_count(&y->shape);
+    const double work = node_work(e->g, &e->g->nodes[i]);
     return work < HIDP__EXEC_MIN_SPLIT || solo_is_faster(e, work);
 }
 
@@ -369,11 +373,8 @@ static void plan_node(hidp__exec *e, int i)
             weight[w] = e->weight[w] * (e->weight[w] < fastest ? e->trim : 1.0);
         if (e->wake_s > 0 && hidp__exec_unequal(e)) {
             /* the layer alone on the fastest worker: measured, or its work at calibrated speed */
-            const hidp__value *y = hidp__out(e->g, n, 0);
-            double work = n->flops;
-            if (y && (double)hidp__shape_count(&y->shape) > work)
-                work = (double)hidp__shape_count(&y->shape);
-            const double t0 = e->solo_s && e->solo_s[i] > 0 ? e->solo_s[i] : work / (fastest * 1e9);
+            const double t0 = e->solo_s && e->solo_s[i] > 0 ? e->solo_s[i]
+                                                             : node_work(e->g, n) / (fastest * 1e9);
             hidp__split_allow_wake(t, weight, t0, e->wake_s);
         }
     }
@@ -668,6 +669,14 @@ const hidp__exec_rec *hidp__exec_records(const hidp__exec *e, int64_t *run_start
     if (run_start)
         *run_start = e->run_start;
     return e->recs;
+}
+
+double hidp__exec_run_seconds(const hidp__exec *e)
+{
+    const int last = e->g->n_nodes - 1;
+    return e->recs && last >= 0
+               ? (double)(e->recs[(size_t)last * (size_t)e->threads].leave - e->run_start) * 1e-9
+               : 0;
 }
 
 double hidp__exec_node_seconds(const hidp__exec *e, int node)

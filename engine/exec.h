@@ -95,8 +95,9 @@ int hidp__exec_profile(hidp__exec *e, int on, const hidp__exec_probe *probe, hid
 const hidp__exec_rec *hidp__exec_records(const hidp__exec *e, int64_t *run_start);
 
 /* Wall time of node i in the last profiled run, as worker 0 saw it: from leaving node i-1 (or
- * the run's start) to leaving node i. These add up to the whole run. */
+ * the run's start) to leaving node i. These add up to the whole run, hidp__exec_run_seconds. */
 double hidp__exec_node_seconds(const hidp__exec *e, int node);
+double hidp__exec_run_seconds(const hidp__exec *e);
 
 /* The number of workers, and the slice worker w computes of node i (empty: c0 == c1). */
 int hidp__exec_threads(const hidp__exec *e);

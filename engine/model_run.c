@@ -61,7 +61,7 @@ static int tuning_step(hidp_model *m)
     hidp__err err = {0, ""};
     double trim = 1.0;
     const int trial = hidp__tuner_next(m->tuner, m->tune_mode, &trim);
-    /* once measured, each layer's solo time sizes its shares (exec.c: allow_for_wake) */
+    /* once measured, each layer's solo time sizes its shares (hidp__split_allow_wake) */
     if (!m->tune_solo_set && hidp__tuner_solo_times(m->tuner, m->tune_s)) {
         m->tune_solo_set = 1;
         if (hidp__exec_set_solo_times(m->exec, m->tune_s, &err) != 0)
@@ -85,13 +85,9 @@ static int tuning_step(hidp_model *m)
         return 0;
     }
     hidp__exec_run(m->exec);
-    int64_t start;
-    const hidp__exec_rec *rec = hidp__exec_records(m->exec, &start);
-    const int n = m->g.n_nodes, t = hidp__exec_threads(m->exec);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < m->g.n_nodes; i++)
         m->tune_s[i] = hidp__exec_node_seconds(m->exec, i);
-    const double total = (double)(rec[(size_t)(n - 1) * (size_t)t].leave - start) * 1e-9;
-    hidp__tuner_feed(m->tuner, m->tune_s, total);
+    hidp__tuner_feed(m->tuner, m->tune_s, hidp__exec_run_seconds(m->exec));
     return 1;
 }
 

@@ -113,7 +113,7 @@ void hidp__profile_add_run(hidp_model *m)
                 ws->counts[k] += rec[at].counts[k];
         }
     }
-    p->total_s += (double)(rec[(size_t)(p->nodes - 1) * (size_t)p->threads].leave - start) * 1e-9;
+    p->total_s += hidp__exec_run_seconds(m->exec);
     p->runs++;
 }
 
