@@ -14,11 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/graph.h"
 #include "../engine/npy.h"
 #include "../engine/onnx.h"
+#include "graph_build.h"
 
-static hidp__graph G;
 static unsigned seed_state = 1;
 
 static float frand(void)
@@ -40,62 +39,27 @@ static int weight(const char *name, float scale, int ndim, const int64_t *dims)
     return v;
 }
 
-static int fconst(const char *name, int ndim, const int64_t *dims, const float *vals)
+/* Starts a model with one runtime input. */
+static void begin_model(int64_t opset, const char *input_name, int ndim, const int64_t *decl)
 {
-    int v = hidp__graph_value(&G, name);
-    hidp__shape s = hidp__shape_make(ndim, dims);
-    int64_t n = hidp__shape_count(&s);
-    float *d = malloc((size_t)(n ? n : 1) * sizeof *d);
-    memcpy(d, vals, (size_t)n * sizeof *d);
-    hidp__graph_set_const(&G, v, HIDP__DT_F32, &s, d);
-    return v;
+    begin(opset);
+    input(input_name, ndim, decl);
 }
 
-static int iconst(const char *name, int64_t count, const int64_t *vals)
+/* A 1-D int64 constant of count values. */
+static int ivec(const char *name, int64_t count, const int64_t *vals)
 {
-    int v = hidp__graph_value(&G, name);
-    hidp__shape s = hidp__shape_make(1, &count);
-    int64_t *d = malloc((size_t)(count ? count : 1) * sizeof *d);
-    memcpy(d, vals, (size_t)count * sizeof *d);
-    hidp__graph_set_const(&G, v, HIDP__DT_I64, &s, d);
-    return v;
+    return iconst(name, 1, &count, vals);
 }
 
-/* Adds node `op` reading the named inputs ("" = omitted) and writing one new value `out`. */
-static hidp__node *node(const char *op, const char *out, int n_in, const char *const *ins)
-{
-    int in[8], o = hidp__graph_value(&G, out);
-    for (int i = 0; i < n_in; i++)
-        in[i] = ins[i][0] ? hidp__graph_value(&G, ins[i]) : -1;
-    int k = hidp__graph_add_node(&G, out, op, "", in, n_in, &o, 1);
-    return &G.nodes[k];
-}
-#define NODE(op, out, ...) \
-    node(op, out, (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)), (const char *[]){__VA_ARGS__})
 #define I64S(...) (const int64_t[]){__VA_ARGS__}, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
 
-static void begin(int64_t opset, const char *input, int ndim, const int64_t *decl)
-{
-    hidp__graph_init(&G);
-    G.opset = opset;
-    int x = hidp__graph_value(&G, input);
-    G.vals[x].flags = HIDP__VAL_INPUT;
-    G.vals[x].decl = hidp__shape_make(ndim, decl);
-    G.inputs = malloc(sizeof(int));
-    G.inputs[0] = x;
-    G.n_inputs = 1;
-}
-
-static int finish(const char *dir, const char *name, const char *output, int ndim,
+static int finish(const char *dir, const char *name, const char *output_name, int ndim,
                   const int64_t *in_dims)
 {
     char path[1024];
     hidp__err err = {0};
-    int y = hidp__graph_value(&G, output);
-    G.vals[y].flags |= HIDP__VAL_OUTPUT;
-    G.outputs = malloc(sizeof(int));
-    G.outputs[0] = y;
-    G.n_outputs = 1;
+    output(output_name);
     snprintf(path, sizeof path, "%s/%s.onnx", dir, name);
     int rc = hidp__onnx_write_file(&G, path, &err);
     if (rc == 0) {
@@ -118,7 +82,7 @@ static int finish(const char *dir, const char *name, const char *output, int ndi
  * softmax, with a dynamic batch dim. */
 static int tiny_cnn(const char *dir)
 {
-    begin(13, "image", 4, (int64_t[]){-1, 3, 16, 16});
+    begin_model(13, "image", 4, (int64_t[]){-1, 3, 16, 16});
     weight("c1.w", 0.3f, 4, (int64_t[]){8, 3, 3, 3});
     weight("bn.scale", 1.0f, 1, (int64_t[]){8});
     weight("bn.bias", 0.2f, 1, (int64_t[]){8});
@@ -149,7 +113,7 @@ static int tiny_cnn(const char *dir)
  * HardSwish, Concat, Sigmoid, Mul, AveragePool counting pads. */
 static int upsample_net(const char *dir)
 {
-    begin(14, "x", 4, (int64_t[]){1, 4, 9, 11});
+    begin_model(14, "x", 4, (int64_t[]){1, 4, 9, 11});
     weight("ct.w", 0.3f, 4, (int64_t[]){4, 6, 3, 3});
     weight("ct.b", 0.1f, 1, (int64_t[]){6});
     hidp__node *ct = NODE("ConvTranspose", "ct", "x", "ct.w", "ct.b");
@@ -157,12 +121,12 @@ static int upsample_net(const char *dir)
     hidp__node_set_ints(ct, "pads", I64S(1, 0, 1, 1));
     hidp__node_set_ints(ct, "output_padding", I64S(1, 0));
     hidp__node_set_float(NODE("LeakyRelu", "lr", "ct"), "alpha", 0.1f);
-    iconst("pads", 8, (int64_t[]){0, 0, 1, 2, 0, 0, 2, 1});
+    ivec("pads", 8, (int64_t[]){0, 0, 1, 2, 0, 0, 2, 1});
     hidp__node_set_string(NODE("Pad", "pad", "lr", "pads"), "mode", "reflect");
     fconst("scales", 1, (int64_t[]){4}, (const float[]){1, 1, 0.5f, 0.5f});
     hidp__node *rl = NODE("Resize", "down", "pad", "", "scales");
     hidp__node_set_string(rl, "mode", "linear");
-    iconst("sizes", 4, (int64_t[]){1, 6, 14, 21});
+    ivec("sizes", 4, (int64_t[]){1, 6, 14, 21});
     hidp__node *rn = NODE("Resize", "up", "down", "", "", "sizes");
     hidp__node_set_string(rn, "mode", "nearest");
     hidp__node_set_string(rn, "coordinate_transformation_mode", "asymmetric");
@@ -170,7 +134,7 @@ static int upsample_net(const char *dir)
     NODE("HardSwish", "hs", "up");
     NODE("Sigmoid", "sg", "up");
     NODE("Mul", "gate", "hs", "sg");
-    iconst("pads2", 8, (int64_t[]){0, 0, 0, 1, 0, 0, 1, 0});
+    ivec("pads2", 8, (int64_t[]){0, 0, 0, 1, 0, 0, 1, 0});
     hidp__node_set_string(NODE("Pad", "edge", "gate", "pads2"), "mode", "edge");
     hidp__node *ap = NODE("AveragePool", "avg", "edge");
     hidp__node_set_ints(ap, "kernel_shape", I64S(3, 3));
@@ -185,20 +149,20 @@ static int upsample_net(const char *dir)
  * Softmax on the last axis, with a dynamic batch. */
 static int shape_net(const char *dir)
 {
-    begin(13, "x", 4, (int64_t[]){-1, 6, 5, 8});
+    begin_model(13, "x", 4, (int64_t[]){-1, 6, 5, 8});
     weight("bn.scale", 1.0f, 1, (int64_t[]){6});
     weight("bn.bias", 0.3f, 1, (int64_t[]){6});
     weight("bn.mean", 0.3f, 1, (int64_t[]){6});
     fconst("bn.var", 1, (int64_t[]){6}, (const float[]){1, 2, 0.5f, 0.8f, 1.2f, 3});
     NODE("BatchNormalization", "bn", "x", "bn.scale", "bn.bias", "bn.mean", "bn.var");
     NODE("Shape", "shp", "bn");
-    iconst("zero", 1, (int64_t[]){0});
+    ivec("zero", 1, (int64_t[]){0});
     int zi = hidp__graph_find(&G, "zero");
     G.vals[zi].shape.ndim = 0; /* a scalar index, as PyTorch writes it */
     hidp__node_set_int(NODE("Gather", "batch", "shp", "zero"), "axis", 0);
-    iconst("axes0", 1, (int64_t[]){0});
+    ivec("axes0", 1, (int64_t[]){0});
     NODE("Unsqueeze", "batch1", "batch", "axes0");
-    iconst("rest", 2, (int64_t[]){6, -1});
+    ivec("rest", 2, (int64_t[]){6, -1});
     hidp__node_set_int(NODE("Concat", "newshape", "batch1", "rest"), "axis", 0);
     NODE("Reshape", "rows", "bn", "newshape");              /* N x 6 x 40 */
     hidp__node_set_ints(NODE("Transpose", "tr", "rows"), "perm", I64S(0, 2, 1)); /* N x 40 x 6 */
@@ -208,9 +172,9 @@ static int shape_net(const char *dir)
     hidp__node *rm = NODE("ReduceMean", "mean", "sm");
     hidp__node_set_ints(rm, "axes", I64S(1));
     hidp__node_set_int(rm, "keepdims", 1);                  /* N x 1 x 12 */
-    iconst("axes1", 1, (int64_t[]){1});
+    ivec("axes1", 1, (int64_t[]){1});
     NODE("Squeeze", "sq", "mean", "axes1");                 /* N x 12 */
-    iconst("axes2", 2, (int64_t[]){2, 3});
+    ivec("axes2", 2, (int64_t[]){2, 3});
     NODE("Unsqueeze", "y", "sq", "axes2");                  /* N x 12 x 1 x 1 */
     return finish(dir, "shape_net", "y", 4, (int64_t[]){3, 6, 5, 8});
 }
@@ -219,7 +183,7 @@ static int shape_net(const char *dir)
  * ceil-mode max pooling, Flatten + Gemm. */
 static int opset10_net(const char *dir)
 {
-    begin(10, "x", 4, (int64_t[]){1, 6, 17, 13});
+    begin_model(10, "x", 4, (int64_t[]){1, 6, 17, 13});
     weight("g.w", 0.4f, 4, (int64_t[]){6, 2, 3, 3});
     hidp__node *gc = NODE("Conv", "gconv", "x", "g.w");
     hidp__node_set_int(gc, "group", 3);
@@ -255,7 +219,7 @@ static int opset10_net(const char *dir)
  * must name both with their nodes. Input as tiny_cnn's. */
 static int unsupported_op(const char *dir)
 {
-    begin(13, "image", 4, (int64_t[]){-1, 3, 16, 16});
+    begin_model(13, "image", 4, (int64_t[]){-1, 3, 16, 16});
     weight("c.w", 0.3f, 4, (int64_t[]){4, 3, 3, 3});
     NODE("Conv", "c", "image", "c.w");
     hidp__node *lrn = NODE("LRN", "lrn1", "c");

@@ -1,6 +1,7 @@
 /*
  * graph_build.h - building small graphs by hand for the engine tests (test_graph.c,
- * test_model_api.c): a graph G under construction, its inputs, outputs, constants and nodes.
+ * test_model_api.c) and the test-model writer (gen_models.c): a graph G under construction, its
+ * inputs, outputs, constants and nodes.
  * Header-only (static inline) so each test has its own G.
  */
 #ifndef HIDP_TEST_GRAPH_BUILD_H
@@ -18,7 +19,6 @@
 #include "../engine/passes.h"
 #include "../ops/op.h"
 #include "../sched/split.h"
-#include "tap.h"
 
 /* ---- graph building ---- */
 

@@ -7,6 +7,7 @@
  * Tests that need a kernel another part of hidp provides (Conv, Reshape) skip while it is absent.
  */
 #include "graph_build.h"
+#include "tap.h"
 
 /* ---- split ---- */
 

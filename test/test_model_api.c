@@ -4,6 +4,7 @@
  * and the context.
  */
 #include "graph_build.h"
+#include "tap.h"
 
 /* ---- the model API ---- */
 

@@ -319,6 +319,18 @@ static int rewrite_cache(const char *path, double speed)
     return 0;
 }
 
+/* Undoes a test's topology and cache settings (HWLOC_XMLFILE, XDG_CACHE_HOME) and removes its
+ * temporary cache directory. */
+static void leave_cache_dir(const char *dir)
+{
+    unsetenv("HWLOC_XMLFILE");
+    unsetenv("XDG_CACHE_HOME");
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        tap_diag("could not remove %s", dir);
+}
+
 /* Calibration (sched/calib.c) in a private cache directory: nothing measured in CACHED mode
  * without a file, AUTO measures and writes the file, later calls read it back (a speed edited
  * in the file comes back), FORCE measures again, another board's XML cannot be timed here, and
@@ -405,12 +417,7 @@ static void check_calibration(void)
         }
     }
 done:
-    unsetenv("HWLOC_XMLFILE");
-    unsetenv("XDG_CACHE_HOME");
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        tap_diag("could not remove %s", dir);
+    leave_cache_dir(dir);
 }
 
 /* The placement arithmetic on the RK3588 XML: PUs fastest kind first, the core policies, the
@@ -675,12 +682,7 @@ done:
     hidp_model_destroy(m);
     hidp_context_destroy(ctx);
     unsetenv("HWLOC_THISSYSTEM");
-    unsetenv("HWLOC_XMLFILE");
-    unsetenv("XDG_CACHE_HOME");
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        tap_diag("could not remove %s", dir);
+    leave_cache_dir(dir);
 }
 
 int main(void)

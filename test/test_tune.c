@@ -177,17 +177,70 @@ static void check_tuner(void)
     hidp__tuner_destroy(t);
 }
 
-enum { IMG = 3 * 64 * 64 };
+enum { IMG = 3 * 64 * 64, SCORES = 1000 };
 
-/* The larger of worst and the largest |out - ref| over the 1000 scores. (Written out: fmax()
- * here made Debian 12's aarch64 cross GCC crash.) */
-static double fmax_diff(const float *out, const float *ref, double worst)
+static float in[IMG]; /* the test pattern every model here runs on */
+
+/* Builds zoo model `name` at 64x64 in ctx (seed 1), runs it once with the reference kernels on
+ * `in` and keeps its scores in ref; *m stays loaded (the caller destroys it), back on the
+ * optimized kernels for its next prepare. 0, or the failing call's code. */
+static int reference_run(hidp_context *ctx, const char *name, float *ref, hidp_model **m)
 {
-    for (size_t i = 0; i < 1000; i++) {
-        const double d = fabs((double)out[i] - ref[i]);
-        worst = d > worst ? d : worst;
+    void *onnx = NULL;
+    size_t size = 0, count = 0;
+    const float *out = NULL;
+    for (int i = 0; i < IMG; i++)
+        in[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
+    int rc = hidp_zoo_build(ctx, name, 1, 64, &onnx, &size);
+    if (rc == 0)
+        rc = hidp_model_load_memory(ctx, onnx, size, m);
+    hidp_free(onnx);
+    if (rc == 0)
+        rc = hidp__model_set_reference(*m, 1);
+    if (rc == 0)
+        rc = hidp_model_prepare(*m);
+    if (rc == 0)
+        rc = hidp_model_set_input(*m, 0, in, IMG);
+    if (rc == 0)
+        rc = hidp_model_run(*m);
+    if (rc == 0)
+        rc = hidp_model_output(*m, 0, &out, &count);
+    if (rc == 0 && count != SCORES)
+        rc = HIDP_ESHAPE;
+    if (rc == 0)
+        memcpy(ref, out, SCORES * sizeof *ref);
+    if (*m)
+        hidp__model_set_reference(*m, 0);
+    return rc;
+}
+
+/* Runs the prepared m `runs` times; the largest |score - ref| over them, or INFINITY if a run
+ * fails. (The maximum is written out: fmax() here made Debian 12's aarch64 cross GCC crash.) */
+static double max_diff_over_runs(hidp_model *m, const float *ref, int runs)
+{
+    double worst = 0;
+    for (int r = 0; r < runs; r++) {
+        const float *out = NULL;
+        size_t count = 0;
+        if (hidp_model_run(m) != 0 || hidp_model_output(m, 0, &out, &count) != 0 ||
+            count != SCORES)
+            return INFINITY;
+        for (size_t i = 0; i < SCORES; i++) {
+            const double d = fabs((double)out[i] - ref[i]);
+            worst = d > worst ? d : worst;
+        }
     }
     return worst;
+}
+
+/* Prepares m on 2 workers with equal shares (one kind of core whatever the calibration cache
+ * says) and sets the test input. */
+static int prepare_two_workers(hidp_context *ctx, hidp_model *m)
+{
+    hidp_context_set_threads(ctx, 2);
+    hidp_context_set_split(ctx, HIDP_SPLIT_EQUAL);
+    int rc = hidp_model_prepare(m);
+    return rc == 0 ? hidp_model_set_input(m, 0, in, IMG) : rc;
 }
 
 /* A ResNet-18 at 64 on 2 workers: hidp_model_tune makes the layer-phase runs (no trim: this
@@ -197,53 +250,23 @@ static void check_model(void)
 {
     hidp_context *ctx = NULL;
     hidp_model *m = NULL;
-    void *onnx = NULL;
-    size_t size = 0, count = 0;
-    static float in[IMG], ref[1000];
-    const float *out = NULL;
-    for (int i = 0; i < IMG; i++)
-        in[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
+    static float ref[SCORES];
     int rc = hidp_context_create(&ctx, 0);
     if (rc == 0)
-        rc = hidp_zoo_build(ctx, "resnet18", 1, 64, &onnx, &size);
-    if (rc == 0)
-        rc = hidp_model_load_memory(ctx, onnx, size, &m);
-    hidp_free(onnx);
-    if (rc == 0)
-        rc = hidp__model_set_reference(m, 1);
-    if (rc == 0)
-        rc = hidp_model_prepare(m);
-    if (rc == 0)
-        rc = hidp_model_set_input(m, 0, in, IMG);
-    if (rc == 0)
-        rc = hidp_model_run(m);
-    if (rc == 0)
-        rc = hidp_model_output(m, 0, &out, &count);
-    if (!tap_ok(rc == 0 && count == 1000, "model: reference run (%s)",
+        rc = reference_run(ctx, "resnet18", ref, &m);
+    if (!tap_ok(rc == 0, "model: reference run (%s)",
                 ctx ? hidp_context_last_error(ctx) : "no context"))
         goto done;
-    memcpy(ref, out, sizeof ref);
     tap_ok(hidp_model_tune(m) == 0, "model: the reference kernels (one thread) have nothing to "
            "tune");
 
-    hidp__model_set_reference(m, 0);
-    hidp_context_set_threads(ctx, 2);
-    hidp_context_set_split(ctx, HIDP_SPLIT_EQUAL); /* one kind of core whatever the cache says */
-    rc = hidp_model_prepare(m);
-    if (rc == 0)
-        rc = hidp_model_set_input(m, 0, in, IMG);
+    rc = prepare_two_workers(ctx, m);
     if (!tap_ok(rc == 0, "model: prepared on 2 workers (%s)", hidp_context_last_error(ctx)))
         goto done;
     /* each of the first runs is a trial; each gives the reference output */
-    double worst = 0;
-    for (int r = 0; r < EQUAL_TRIALS && rc == 0; r++) {
-        rc = hidp_model_run(m);
-        if (rc == 0)
-            rc = hidp_model_output(m, 0, &out, &count);
-        worst = rc == 0 ? fmax_diff(out, ref, worst) : worst;
-    }
-    tap_ok(rc == 0 && worst <= 1e-4, "model: the %d trial runs match the reference (max |diff| "
-           "%.3g)", EQUAL_TRIALS, worst);
+    double worst = max_diff_over_runs(m, ref, EQUAL_TRIALS);
+    tap_ok(worst <= 1e-4, "model: the %d trial runs match the reference (max |diff| %.3g)",
+           EQUAL_TRIALS, worst);
     const int left = hidp_model_tune(m); /* the whole-run phase lasts 0.25 s at least */
     tap_ok(left >= 0 && left <= MAX_TRIALS - EQUAL_TRIALS, "model: hidp_model_tune makes the "
            "trials left (%d)", left);
@@ -255,12 +278,8 @@ static void check_model(void)
     }
     /* which layers split depends on this machine's timings (tested above on made-up ones) */
     tap_diag("  the tuned plan splits %d of %d layers", split, m->g.n_nodes);
-    worst = 0;
-    rc = hidp_model_run(m);
-    if (rc == 0)
-        rc = hidp_model_output(m, 0, &out, &count);
-    worst = rc == 0 ? fmax_diff(out, ref, worst) : worst;
-    tap_ok(rc == 0 && worst <= 1e-4, "model: the tuned plan matches the reference (%.3g)", worst);
+    worst = max_diff_over_runs(m, ref, 1);
+    tap_ok(worst <= 1e-4, "model: the tuned plan matches the reference (%.3g)", worst);
 
     /* a new prepare tunes again; hidp_model_tune makes all the trials at once */
     rc = hidp_model_prepare(m);
@@ -290,39 +309,16 @@ static void check_chained(void)
 {
     hidp_context *ctx = NULL;
     hidp_model *m = NULL;
-    void *onnx = NULL;
-    size_t size = 0, count = 0;
-    static float in[IMG], ref[1000];
-    const float *out = NULL;
-    for (int i = 0; i < IMG; i++)
-        in[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
+    static float ref[SCORES];
     int rc = hidp_context_create(&ctx, 0);
-    if (rc == 0)
-        rc = hidp_zoo_build(ctx, "mobilenet_v2", 1, 64, &onnx, &size);
-    if (rc == 0)
-        rc = hidp_model_load_memory(ctx, onnx, size, &m);
-    hidp_free(onnx);
-    hidp_context_set_tuning(ctx, 0);
-    if (rc == 0)
-        rc = hidp__model_set_reference(m, 1);
-    if (rc == 0)
-        rc = hidp_model_prepare(m);
-    if (rc == 0)
-        rc = hidp_model_set_input(m, 0, in, IMG);
-    if (rc == 0)
-        rc = hidp_model_run(m);
-    if (rc == 0)
-        rc = hidp_model_output(m, 0, &out, &count);
-    if (!tap_ok(rc == 0 && count == 1000, "chained: mobilenet_v2 reference run (%s)",
+    if (rc == 0) {
+        hidp_context_set_tuning(ctx, 0); /* the plan made at prepare, every run alike */
+        rc = reference_run(ctx, "mobilenet_v2", ref, &m);
+    }
+    if (!tap_ok(rc == 0, "chained: mobilenet_v2 reference run (%s)",
                 ctx ? hidp_context_last_error(ctx) : "no context"))
         goto done;
-    memcpy(ref, out, sizeof ref);
-    hidp__model_set_reference(m, 0);
-    hidp_context_set_threads(ctx, 2);
-    hidp_context_set_split(ctx, HIDP_SPLIT_EQUAL);
-    rc = hidp_model_prepare(m);
-    if (rc == 0)
-        rc = hidp_model_set_input(m, 0, in, IMG);
+    rc = prepare_two_workers(ctx, m);
     int chained = 0, depthwise_split = 0, unsafe = 0;
     for (int i = 0; rc == 0 && i + 1 < m->g.n_nodes; i++) {
         const hidp__slice s = hidp__exec_slice(m->exec, i, 1);
@@ -337,15 +333,8 @@ static void check_chained(void)
            "depthwise convs follow their producer without a barrier", chained, depthwise_split);
     tap_ok(rc == 0 && unsafe == 0, "chained: no other split node goes on without a barrier (%d)",
            unsafe);
-    double worst = 0;
-    for (int r = 0; r < 5 && rc == 0; r++) {
-        rc = hidp_model_run(m);
-        if (rc == 0)
-            rc = hidp_model_output(m, 0, &out, &count);
-        worst = rc == 0 ? fmax_diff(out, ref, worst) : worst;
-    }
-    tap_ok(rc == 0 && worst <= 1e-4, "chained: 5 runs on 2 workers match the reference (%.3g)",
-           worst);
+    const double worst = rc == 0 ? max_diff_over_runs(m, ref, 5) : INFINITY;
+    tap_ok(worst <= 1e-4, "chained: 5 runs on 2 workers match the reference (%.3g)", worst);
 done:
     hidp_model_destroy(m);
     hidp_context_destroy(ctx);
