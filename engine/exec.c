@@ -202,9 +202,15 @@ static void run_nodes_profiled(hidp__exec *e, int w, int *sense)
             for (int k = 0; k < pr->n && k < HIDP__EXEC_MAX_COUNTERS; k++)
                 r->counts[k] = after[k] - before[k];
         }
-        if (e->barrier_after[i])
+        /* Past the run's last barrier worker 0 returns to the caller, who may free the
+         * records or re-plan at once: the others must not touch them after it. Their leave
+         * there is their arrival; worker 0's, the one read, is the barrier's exit. */
+        const int wait = e->barrier_after[i], after_run = i == g->n_nodes - 1 && w > 0;
+        r->leave = r->end;
+        if (wait)
             barrier(e, w, sense);
-        r->leave = e->barrier_after[i] ? now_ns() : r->end;
+        if (wait && !after_run)
+            r->leave = now_ns();
     }
 }
 

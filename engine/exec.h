@@ -82,7 +82,8 @@ typedef struct hidp__exec_probe {
 /* One worker's record of one node in the last profiled run: CLOCK_MONOTONIC nanoseconds. */
 typedef struct hidp__exec_rec {
     int64_t start, end;    /* around its slice (nothing to do: end - start is the timer's cost) */
-    int64_t leave;         /* when it went on to the next node: after the barrier, if any */
+    int64_t leave;         /* when it went on to the next node: after the barrier, if any (the
+                            * run's last barrier: worker 0's exit, the others' arrival) */
     long long counts[HIDP__EXEC_MAX_COUNTERS]; /* the probe's counters across the slice */
 } hidp__exec_rec;
 
