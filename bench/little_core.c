@@ -82,6 +82,40 @@ static int move_pu1_threads(int back)
     return moved;
 }
 
+/* What the little core did over the timed runs: the group's throttled periods (cpu.stat) and
+ * the CPU time of its threads (each one's schedstat). */
+typedef struct usage {
+    long long throttled, cpu_ns;
+} usage;
+
+static usage group_usage(void)
+{
+    usage u = {0, 0};
+    char path[4200], key[64];
+    long long v;
+    snprintf(path, sizeof path, "%s/cpu.stat", group);
+    FILE *f = fopen(path, "r");
+    while (f && fscanf(f, "%63s %lld", key, &v) == 2)
+        if (!strcmp(key, "nr_throttled"))
+            u.throttled = v;
+    if (f)
+        fclose(f);
+    snprintf(path, sizeof path, "%s/tasks", group);
+    FILE *tasks = fopen(path, "r");
+    long tid;
+    while (tasks && fscanf(tasks, "%ld", &tid) == 1) {
+        snprintf(path, sizeof path, "/proc/self/task/%ld/schedstat", tid);
+        FILE *st = fopen(path, "r");
+        if (st && fscanf(st, "%lld", &v) == 1)
+            u.cpu_ns += v;
+        if (st)
+            fclose(st);
+    }
+    if (tasks)
+        fclose(tasks);
+    return u;
+}
+
 /* A calibration probe: GFLOP/s of the calibration GEMM on one PU, throttled when on PU 1. */
 typedef struct probe {
     int pu;
@@ -121,7 +155,7 @@ static void *probe_main(void *arg)
  * tune, the plan's tuning runs (hidp_model_tune) happen after the move, throttled like the timed
  * runs; without, the plan stays as estimated at prepare. */
 static double time_model(hidp_context *ctx, hidp_model *m, const float *in, size_t n, int threads,
-                         const char *cores, int split, int tune, int runs)
+                         const char *cores, int split, int tune, int runs, const char *label)
 {
     hidp_context_set_threads(ctx, threads);
     hidp_context_set_cores(ctx, cores);
@@ -136,7 +170,10 @@ static double time_model(hidp_context *ctx, hidp_model *m, const float *in, size
     const int main_on_little = !strcmp(cores, "1");
     if (main_on_little)
         move_task(group, (long)syscall(SYS_gettid));
-    hidp_model_tune(m);
+    const double tune0 = now_ms();
+    const int tuning_runs = hidp_model_tune(m);
+    if (tune && tuning_runs > 0)
+        printf("  (tuning: %d runs, %.2f s)\n", tuning_runs, (now_ms() - tune0) * 1e-3);
     /* At least a second of runs, so a short model sees a hundred quota periods, not a few. */
     const double before = now_ms();
     hidp_model_run(m);
@@ -144,11 +181,13 @@ static double time_model(hidp_context *ctx, hidp_model *m, const float *in, size
     if (est > 0 && runs < 1000.0 / est)
         runs = 1000.0 / est > 5000 ? 5000 : (int)(1000.0 / est) + 1;
     double *t = malloc((size_t)runs * sizeof *t);
+    const usage u0 = group_usage();
     for (int r = 0; r < runs; r++) {
         const double t0 = now_ms();
         hidp_model_run(m);
         t[r] = now_ms() - t0;
     }
+    const usage u1 = group_usage();
     move_pu1_threads(1);
     for (int i = 1; i < runs; i++) /* insertion sort: a few dozen runs */
         for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
@@ -158,7 +197,20 @@ static double time_model(hidp_context *ctx, hidp_model *m, const float *in, size
         }
     const double med = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
     free(t);
+    printf("  %-29s %8.2f   little busy %5.2f ms/run, throttled %5.1f%% of runs\n", label, med,
+           (double)(u1.cpu_ns - u0.cpu_ns) * 1e-6 / runs,
+           100.0 * (double)(u1.throttled - u0.throttled) / runs);
+    fflush(stdout);
     return med;
+}
+
+/* The tuner's verdicts ("plan tuned: ..."), so a figure comes with the plan behind it. */
+static void log_tuned(void *user, int level, const char *message)
+{
+    (void)user;
+    (void)level;
+    if (strstr(message, "tuned"))
+        printf("  (%s)\n", message);
 }
 
 int main(int argc, char **argv)
@@ -216,6 +268,7 @@ int main(int argc, char **argv)
     void *onnx = NULL;
     size_t size = 0;
     hidp_context_create(&ctx, 0);
+    hidp_context_set_log(ctx, log_tuned, NULL, HIDP_LOG_INFO);
     int rc = access(argv[2], R_OK) == 0 ? hidp_model_load(ctx, argv[2], &m)
              : hidp_zoo_build(ctx, argv[2], 0, 224, &onnx, &size) == 0
                  ? hidp_model_load_memory(ctx, onnx, size, &m)
@@ -235,20 +288,18 @@ int main(int argc, char **argv)
         in[i] = (float)((i * 7919) % 1000) / 500.0f - 1.0f;
 
     const int cal_ = HIDP_SPLIT_CALIBRATED, eq = HIDP_SPLIT_EQUAL;
-    const double big = time_model(ctx, m, in, n, 1, "0", cal_, 0, runs);
-    const double little = time_model(ctx, m, in, n, 1, "1", cal_, 0, runs);
-    const double equal = time_model(ctx, m, in, n, 2, "0,1", eq, 0, runs);
-    const double equal_t = time_model(ctx, m, in, n, 2, "0,1", eq, 1, runs);
-    const double cal0 = time_model(ctx, m, in, n, 2, "0,1", cal_, 0, runs);
-    const double cal = time_model(ctx, m, in, n, 2, "0,1", cal_, 1, runs);
-    const double ideal = big * little / (big + little);
     printf("model %s, median of %d runs or 1 s of them (ms)\n", argv[2], runs);
-    printf("  big core only                 %8.2f\n", big);
-    printf("  little core only              %8.2f\n", little);
-    printf("  both, equal split             %8.2f  (tuned: %.2f)\n", equal, equal_t);
-    printf("  both, calibrated, as prepared %8.2f\n", cal0);
-    printf("  both, calibrated, tuned       %8.2f  (the default after hidp_model_tune)\n", cal);
-    printf("  ideal                         %8.2f  (1 / (1/big + 1/little))\n", ideal);
+    const double big = time_model(ctx, m, in, n, 1, "0", cal_, 0, runs, "big core only");
+    const double little = time_model(ctx, m, in, n, 1, "1", cal_, 0, runs, "little core only");
+    const double equal = time_model(ctx, m, in, n, 2, "0,1", eq, 0, runs, "both, equal split");
+    const double equal_t =
+        time_model(ctx, m, in, n, 2, "0,1", eq, 1, runs, "both, equal split, tuned");
+    const double cal0 =
+        time_model(ctx, m, in, n, 2, "0,1", cal_, 0, runs, "both, calibrated, as prepared");
+    const double cal = time_model(ctx, m, in, n, 2, "0,1", cal_, 1, runs,
+                                  "both, calibrated, tuned (default)");
+    const double ideal = big * little / (big + little);
+    printf("  ideal                         %8.2f   (1 / (1/big + 1/little))\n", ideal);
     printf("  calibrated+tuned: %.0f%% of ideal; %.2fx big only, %.2fx equal split "
            "(%.2fx tuned equal); as prepared: %.0f%% of ideal\n",
            100.0 * ideal / cal, big / cal, equal / cal, equal_t / cal, 100.0 * ideal / cal0);

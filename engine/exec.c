@@ -14,6 +14,7 @@
  * is timed (and counted by a probe) in a twin of the loop.
  */
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -376,7 +377,8 @@ static void plan_node(hidp__exec *e, int i)
         for (int w = 0; w < t; w++)
             fastest = e->weight[w] > fastest ? e->weight[w] : fastest;
         for (int w = 0; w < t; w++)
-            weight[w] = e->weight[w] * (e->weight[w] < fastest ? e->trim : 1.0);
+            weight[w] = e->weight[w] < fastest ? fmin(e->weight[w] * e->trim, fastest)
+                                               : e->weight[w];
         if (e->wake_s > 0 && hidp__exec_unequal(e)) {
             /* the layer alone on the fastest worker: measured, or its work at calibrated speed */
             const double t0 = e->solo_s && e->solo_s[i] > 0 ? e->solo_s[i]

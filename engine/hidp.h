@@ -81,7 +81,7 @@ int hidp_context_set_split(hidp_context *ctx, int split);
  * plan estimated at prepare, every run alike). While tuning, each run is a trial: every layer
  * split, then every layer on the fastest core alone, three times, and each layer keeps the faster
  * way; then blocks of whole runs compare that plan with the estimated one and, with cores of
- * unequal speed, with the slower cores' shares trimmed, and the fastest stays. With one worker
+ * unequal speed, with the slower cores' shares scaled, and the fastest stays. With one worker
  * there is nothing to tune. The outputs are right in every run; only the time varies. See
  * hidp_model_tune. */
 int hidp_context_set_tuning(hidp_context *ctx, int on);

@@ -7,7 +7,12 @@
 #include "tune.h"
 #include "../engine/exec.h"
 
-static const double trims[] = {1.0, 0.9, 0.8, 0.7, 0.6};
+/* Factors on the slower cores' calibrated shares. Below 1: the core is slower in a real run
+ * than in the calibration (a cache shared with the fast core, a wake-up per layer). Above 1: it
+ * is faster in the short bursts of one layer than over the calibration's seconds (a core under
+ * a CPU quota runs at full speed until the quota is spent: bench/little_core.sh's MobileNet-V2
+ * picks x2.0 there, 0.2-0.5 ms faster than x1). The executor caps a share at the fastest's. */
+static const double trims[] = {1.0, 0.8, 0.6, 1.25, 1.6, 2.0, 2.5};
 #define N_TRIMS ((int)(sizeof trims / sizeof trims[0]))
 /* The whole-run candidates: the measured modes at each trim, and the plan estimated at prepare. */
 #define MAX_CANDIDATES (N_TRIMS + 1)
@@ -20,16 +25,19 @@ static const double trims[] = {1.0, 0.9, 0.8, 0.7, 0.6};
 
 enum { PHASE_LAYERS, PHASE_WHOLE, PHASE_DONE };
 
-/* A whole-run candidate: the layer phase's modes (or the estimate's, all AUTO) and a trim. */
+/* A whole-run candidate: the modes of a layer phase (or the estimate's, all AUTO) and a trim. */
 typedef struct candidate {
-    int estimate;
+    int modes; /* which layer phase's verdict (0, 1), or ESTIMATE */
     double trim;
 } candidate;
+#define ESTIMATE (-1)
 
 struct hidp__tuner {
     int n, unequal, phase, trial, made;
+    int pass;               /* 0, or 1 in the second round of both phases */
+    double layer_trim;      /* the trim of the layer phase's split trials */
     char *splittable;       /* [n] */
-    signed char *chosen;    /* [n] the layer phase's verdict */
+    signed char *chosen[2]; /* [n] each layer phase's verdict */
     double *split_s;        /* [round * n + layer] */
     double *solo_s;
     double split_total[HIDP__TUNE_LAYER_ROUNDS]; /* whole split trials, to size the blocks */
@@ -62,7 +70,8 @@ int hidp__tuner_create(hidp__tuner **out, int n, const char *splittable, int une
     *out = NULL;
     hidp__tuner *t = calloc(1, sizeof *t);
     const size_t nn = (size_t)(n > 0 ? n : 1);
-    if (!t || !(t->splittable = malloc(nn)) || !(t->chosen = malloc(nn)) ||
+    if (!t || !(t->splittable = malloc(nn)) || !(t->chosen[0] = malloc(nn)) ||
+        !(t->chosen[1] = malloc(nn)) ||
         !(t->split_s = calloc(nn * HIDP__TUNE_LAYER_ROUNDS, sizeof *t->split_s)) ||
         !(t->solo_s = calloc(nn * HIDP__TUNE_LAYER_ROUNDS, sizeof *t->solo_s))) {
         hidp__tuner_destroy(t);
@@ -71,13 +80,14 @@ int hidp__tuner_create(hidp__tuner **out, int n, const char *splittable, int une
     t->n = n;
     t->unequal = unequal;
     t->block_min_s = block_min_s;
+    t->layer_trim = 1.0;
     int any = 0;
     for (int i = 0; i < n; i++) {
         t->splittable[i] = splittable[i] != 0;
-        t->chosen[i] = HIDP__PLAN_SOLO;
+        t->chosen[0][i] = t->chosen[1][i] = HIDP__PLAN_SOLO;
         any |= t->splittable[i];
     }
-    t->cand[0] = (candidate){1, 1.0}; /* nothing to tune: the estimate stays */
+    t->cand[0] = (candidate){ESTIMATE, 1.0}; /* nothing to tune: the estimate stays */
     t->n_cand = 1;
     t->phase = any ? PHASE_LAYERS : PHASE_DONE;
     *out = t;
@@ -89,7 +99,8 @@ void hidp__tuner_destroy(hidp__tuner *t)
     if (!t)
         return;
     free(t->splittable);
-    free(t->chosen);
+    free(t->chosen[0]);
+    free(t->chosen[1]);
     free(t->split_s);
     free(t->solo_s);
     free(t->kept);
@@ -102,50 +113,61 @@ int hidp__tuner_next(hidp__tuner *t, signed char *mode, double *trim)
         const int split = t->trial % 2 == 0;
         for (int i = 0; i < t->n; i++)
             mode[i] = split && t->splittable[i] ? HIDP__PLAN_SPLIT : HIDP__PLAN_SOLO;
-        *trim = 1.0;
+        *trim = t->layer_trim;
         return 1;
     }
     const candidate *c =
         &t->cand[t->phase == PHASE_WHOLE ? t->trial / t->block % t->n_cand : t->chosen_cand];
-    if (c->estimate)
+    if (c->modes == ESTIMATE)
         memset(mode, HIDP__PLAN_AUTO, (size_t)t->n);
     else
-        memcpy(mode, t->chosen, (size_t)t->n);
+        memcpy(mode, t->chosen[c->modes], (size_t)t->n);
     *trim = c->trim;
     return t->phase == PHASE_WHOLE;
 }
 
-/* Ends the layer phase: each splittable layer keeps the faster of its two medians. Then come
- * the whole-run candidates: those modes at every trim (at 1 alone on equal cores, or when nothing
- * is split, where shares do not matter), and the plan estimated at prepare, so that tuning never
- * ends on a plan slower than where it started. */
+/* Ends a layer phase: each splittable layer keeps the faster of its two medians. Then come
+ * the whole-run candidates. After the first: those modes at every trim (at 1 alone on equal
+ * cores, or when nothing is split, where shares do not matter), and the plan estimated at
+ * prepare, so that tuning never ends on a plan slower than where it started. After the second
+ * (run at the trim the first chose): the two phases' modes at that trim. */
 static void choose_layers(hidp__tuner *t)
 {
+    signed char *chosen = t->chosen[t->pass];
     int any = 0;
     for (int i = 0; i < t->n; i++) {
         if (!t->splittable[i])
             continue;
         const double split = median(t->split_s + i, HIDP__TUNE_LAYER_ROUNDS, t->n);
         const double solo = median(t->solo_s + i, HIDP__TUNE_LAYER_ROUNDS, t->n);
-        t->chosen[i] = split < solo * SPLIT_MARGIN ? HIDP__PLAN_SPLIT : HIDP__PLAN_SOLO;
-        any |= t->chosen[i] == HIDP__PLAN_SPLIT;
+        chosen[i] = split < solo * SPLIT_MARGIN ? HIDP__PLAN_SPLIT : HIDP__PLAN_SOLO;
+        any |= chosen[i] == HIDP__PLAN_SPLIT;
     }
     t->trial = 0;
     t->n_cand = 0;
-    for (int k = 0; k < (t->unequal && any ? N_TRIMS : 1); k++)
-        t->cand[t->n_cand++] = (candidate){0, trims[k]};
-    t->cand[t->n_cand++] = (candidate){1, 1.0};
+    if (t->pass == 0) {
+        for (int k = 0; k < (t->unequal && any ? N_TRIMS : 1); k++)
+            t->cand[t->n_cand++] = (candidate){0, trims[k]};
+        t->cand[t->n_cand++] = (candidate){ESTIMATE, 1.0};
+    } else {
+        t->cand[t->n_cand++] = (candidate){0, t->layer_trim};
+        t->cand[t->n_cand++] = (candidate){1, t->layer_trim};
+    }
     /* Blocks long enough for block_min_s, judged by the split trials' median run. */
     const double run = median(t->split_total, HIDP__TUNE_LAYER_ROUNDS, 1);
     t->block = 2;
     while (t->block < HIDP__TUNE_MAX_BLOCK && (t->block - 1) * run < t->block_min_s)
         t->block++;
+    free(t->kept);
     t->kept = malloc((size_t)t->n_cand * MAX_KEPT * sizeof *t->kept);
-    t->phase = t->kept ? PHASE_WHOLE : PHASE_DONE; /* out of memory: keep the estimate */
+    t->chosen_cand = 0;
+    t->phase = t->kept ? PHASE_WHOLE : PHASE_DONE; /* out of memory: the first candidate */
 }
 
-/* Ends the whole-run phase: the candidate with the lowest median latency (the earlier on a tie:
- * measured modes before the estimate, larger trims before smaller). */
+/* Ends a whole-run phase: the candidate with the lowest median latency (the earlier on a tie:
+ * measured modes before the estimate, and trims in the order of trims[]). When the first pass
+ * chose measured modes at a trim other than 1, the layers are measured again at that trim: a
+ * layer that did not repay sharing at the calibrated shares may at the trimmed ones. */
 static void choose_whole(hidp__tuner *t)
 {
     double best = 0;
@@ -156,6 +178,14 @@ static void choose_whole(hidp__tuner *t)
             best = m;
             t->chosen_cand = k;
         }
+    }
+    const candidate c = t->cand[t->chosen_cand];
+    if (t->pass == 0 && c.modes == 0 && c.trim != 1.0) {
+        t->pass = 1;
+        t->layer_trim = c.trim;
+        t->trial = 0;
+        t->phase = PHASE_LAYERS;
+        return;
     }
     t->phase = PHASE_DONE;
 }
@@ -185,11 +215,12 @@ void hidp__tuner_feed(hidp__tuner *t, const double *layer_s, double total_s)
 
 int hidp__tuner_split_layers(const hidp__tuner *t)
 {
-    if (t->cand[t->chosen_cand].estimate)
+    const candidate *c = &t->cand[t->chosen_cand];
+    if (c->modes == ESTIMATE)
         return -1;
     int count = 0;
     for (int i = 0; i < t->n; i++)
-        count += t->chosen[i] == HIDP__PLAN_SPLIT;
+        count += t->chosen[c->modes][i] == HIDP__PLAN_SPLIT;
     return count;
 }
 

@@ -652,6 +652,33 @@ static void check_split_model(void)
         tap_ok(worst <= 1e-4, "split %s: output equals the 1-thread run (max |diff| %.3g)",
                modes[mode], worst);
     }
+    /* the tuner's trims on the slower core's shares: x2 doubles them (3:1 -> 3:2), and no trim
+     * gives the slower core more than the fastest (x10 -> 1:1); the output does not move */
+    static const struct {
+        double trim, lo, hi;
+    } trims[] = {{2.0, 1.2, 1.9}, {10.0, 0.8, 1.25}};
+    hidp_context_set_split(ctx, HIDP_SPLIT_CALIBRATED);
+    for (size_t k = 0; k < sizeof trims / sizeof trims[0]; k++) {
+        hidp__err perr = {0, ""};
+        rc = hidp_model_prepare(m);
+        if (rc == 0)
+            rc = hidp__exec_plan(m->exec, NULL, trims[k].trim, &perr);
+        if (rc == 0)
+            rc = hidp_model_set_input(m, 0, in, IMG);
+        if (rc == 0)
+            rc = hidp_model_run(m);
+        size_t count = 0;
+        if (rc == 0)
+            rc = hidp_model_output(m, 0, &out, &count);
+        int node = -1;
+        const int64_t s0 = rc == 0 ? share(m, 0, &node) : 0, s1 = rc == 0 ? share(m, 1, &node) : 0;
+        const double ratio = s1 > 0 ? (double)s0 / (double)s1 : 0;
+        tap_ok(rc == 0 && ratio >= trims[k].lo && ratio <= trims[k].hi &&
+                   max_diff(out, one, 1000) <= 1e-4,
+               "trim x%.0f: shares %lld : %lld (ratio %.2f, want %.2f to %.2f), output equals "
+               "the 1-thread run", trims[k].trim, (long long)s0, (long long)s1, ratio,
+               trims[k].lo, trims[k].hi);
+    }
     /* a 1 ms wake-up measured: the short layers stay on the fast core, the outputs do not move */
     int before = -1;
     hidp_context_set_split(ctx, HIDP_SPLIT_CALIBRATED);
