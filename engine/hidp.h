@@ -79,7 +79,7 @@ int hidp_context_set_split(hidp_context *ctx, int split);
 
 /* Whether the runs after each prepare refine its plan by measurement (on by default; 0 keeps the
  * plan estimated at prepare, every run alike). While tuning, each run is a trial: every layer
- * split, then every layer on the fastest core alone, three times, and each layer keeps the faster
+ * split, then every layer on the fastest core alone, five times, and each layer keeps the faster
  * way; then blocks of whole runs compare that plan with the estimated one and, with cores of
  * unequal speed, with the slower cores' shares scaled, and the fastest stays. With one worker
  * there is nothing to tune. The outputs are right in every run; only the time varies. See

@@ -34,7 +34,7 @@ typedef struct hidp__tuner hidp__tuner;
  * throttled core that would charge one candidate for another's appetite. Trials in all:
  * 2 x LAYER_ROUNDS + WHOLE_ROUNDS x block x (2 candidates, or 8 with cores of unequal speed),
  * and with step 3 another 2 x LAYER_ROUNDS + WHOLE_ROUNDS x block x 2. */
-#define HIDP__TUNE_LAYER_ROUNDS 3
+#define HIDP__TUNE_LAYER_ROUNDS 5
 #define HIDP__TUNE_WHOLE_ROUNDS 3
 #define HIDP__TUNE_MAX_BLOCK 32
 
