@@ -19,6 +19,10 @@ static const double trims[] = {1.0, 0.8, 0.6, 1.25, 1.6, 2.0, 2.5};
 /* Runs of a candidate that count: rounds x (block - 1). */
 #define MAX_KEPT (HIDP__TUNE_WHOLE_ROUNDS * (HIDP__TUNE_MAX_BLOCK - 1))
 
+/* After the first round of whole runs, candidates slower than the best by more than this are
+ * dropped: the rounds after it only settle the close ones. */
+#define PRUNE_MARGIN 1.10
+
 /* A split must beat solo by this much: on a tie the layer stays on one core, which leaves the
  * others idle (cooler, and free for a slow core's quota). */
 #define SPLIT_MARGIN 0.97
@@ -45,7 +49,10 @@ struct hidp__tuner {
     int n_cand, chosen_cand;
     double block_min_s;     /* a block's least duration */
     int block;              /* runs of one candidate in a row; the first is dropped */
-    double *kept;           /* [cand][round][block - 1] whole-run seconds */
+    int live[MAX_CANDIDATES], n_live; /* the candidates still in the running, in order */
+    int round, slot;        /* whole-run round, and the trial's place in it */
+    double *kept;           /* [cand][up to MAX_KEPT] whole-run seconds */
+    int n_kept[MAX_CANDIDATES];
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -117,7 +124,7 @@ int hidp__tuner_next(hidp__tuner *t, signed char *mode, double *trim)
         return 1;
     }
     const candidate *c =
-        &t->cand[t->phase == PHASE_WHOLE ? t->trial / t->block % t->n_cand : t->chosen_cand];
+        &t->cand[t->phase == PHASE_WHOLE ? t->live[t->slot / t->block] : t->chosen_cand];
     if (c->modes == ESTIMATE)
         memset(mode, HIDP__PLAN_AUTO, (size_t)t->n);
     else
@@ -160,23 +167,33 @@ static void choose_layers(hidp__tuner *t)
         t->block++;
     free(t->kept);
     t->kept = malloc((size_t)t->n_cand * MAX_KEPT * sizeof *t->kept);
+    for (int k = 0; k < t->n_cand; k++) {
+        t->live[k] = k;
+        t->n_kept[k] = 0;
+    }
+    t->n_live = t->n_cand;
+    t->round = t->slot = 0;
     t->chosen_cand = 0;
     t->phase = t->kept ? PHASE_WHOLE : PHASE_DONE; /* out of memory: the first candidate */
 }
 
-/* Ends a whole-run phase: the candidate with the lowest median latency (the earlier on a tie:
- * measured modes before the estimate, and trims in the order of trims[]). When the first pass
- * chose measured modes at a trim other than 1, the layers are measured again at that trim: a
- * layer that did not repay sharing at the calibrated shares may at the trimmed ones. */
+static double kept_median(const hidp__tuner *t, int cand)
+{
+    return median(t->kept + (size_t)cand * MAX_KEPT, t->n_kept[cand], 1);
+}
+
+/* Ends a whole-run phase: the live candidate with the lowest median latency (the earlier on a
+ * tie: measured modes before the estimate, and trims in the order of trims[]). When the first
+ * pass chose measured modes at a trim other than 1, the layers are measured again at that trim:
+ * a layer that did not repay sharing at the calibrated shares may at the trimmed ones. */
 static void choose_whole(hidp__tuner *t)
 {
     double best = 0;
-    for (int k = 0; k < t->n_cand; k++) {
-        const int count = HIDP__TUNE_WHOLE_ROUNDS * (t->block - 1);
-        const double m = median(t->kept + (size_t)k * MAX_KEPT, count, 1);
+    for (int k = 0; k < t->n_live; k++) {
+        const double m = kept_median(t, t->live[k]);
         if (k == 0 || m < best) {
             best = m;
-            t->chosen_cand = k;
+            t->chosen_cand = t->live[k];
         }
     }
     const candidate c = t->cand[t->chosen_cand];
@@ -188,6 +205,28 @@ static void choose_whole(hidp__tuner *t)
         return;
     }
     t->phase = PHASE_DONE;
+}
+
+/* Ends a round of whole runs. After the first, the candidates far behind the best drop out;
+ * once one is left, or the rounds are over, the phase ends. */
+static void end_round(hidp__tuner *t)
+{
+    t->round++;
+    t->slot = 0;
+    if (t->round == 1) {
+        double best = 0;
+        for (int k = 0; k < t->n_live; k++) {
+            const double m = kept_median(t, t->live[k]);
+            best = k == 0 || m < best ? m : best;
+        }
+        int n = 0;
+        for (int k = 0; k < t->n_live; k++)
+            if (kept_median(t, t->live[k]) <= best * PRUNE_MARGIN)
+                t->live[n++] = t->live[k];
+        t->n_live = n;
+    }
+    if (t->round == HIDP__TUNE_WHOLE_ROUNDS || t->n_live == 1)
+        choose_whole(t);
 }
 
 void hidp__tuner_feed(hidp__tuner *t, const double *layer_s, double total_s)
@@ -203,13 +242,11 @@ void hidp__tuner_feed(hidp__tuner *t, const double *layer_s, double total_s)
             choose_layers(t);
     } else if (t->phase == PHASE_WHOLE) {
         /* a block's first run still pays for the run before (a cache, a spent CPU quota) */
-        const int pos = t->trial % t->block, cand = t->trial / t->block % t->n_cand;
-        const int round = t->trial / (t->block * t->n_cand);
-        if (pos > 0)
-            t->kept[(size_t)cand * MAX_KEPT + (size_t)round * (size_t)(t->block - 1) +
-                    (size_t)(pos - 1)] = total_s;
-        if (++t->trial == HIDP__TUNE_WHOLE_ROUNDS * t->n_cand * t->block)
-            choose_whole(t);
+        const int cand = t->live[t->slot / t->block];
+        if (t->slot % t->block > 0)
+            t->kept[(size_t)cand * MAX_KEPT + (size_t)t->n_kept[cand]++] = total_s;
+        if (++t->slot == t->n_live * t->block)
+            end_round(t);
     }
 }
 

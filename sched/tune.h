@@ -12,8 +12,8 @@
  *      1.25, 1.6, 2 and 2.5 (only with cores of unequal speed: a core whose speed varies within
  *      a run, one throttled by a CPU quota or a little core sharing its cluster's clock, is
  *      faster or slower in the short bursts of one layer than its calibrated average says),
- *      and of the plan estimated at prepare; the candidate with the lowest median latency
- *      stays. Layers measured one by one can each gain and still lose together (a slow core's
+ *      and of the plan estimated at prepare; after the first round only those within 10% of
+ *      the best go on, and the candidate with the lowest median latency stays. Layers measured one by one can each gain and still lose together (a slow core's
  *      quota spent early), which only whole runs show;
  *   3. when 2 chose a trim other than 1: the layers again, split at that trim, then whole runs
  *      of both layer phases' modes at that trim (a layer not worth sharing at the calibrated
@@ -32,8 +32,9 @@ typedef struct hidp__tuner hidp__tuner;
  * block_min_s (at least 2, at most MAX_BLOCK runs), and the first run of each block is not
  * counted: it still pays for what the run before did (a spent CPU quota, caches), and on a
  * throttled core that would charge one candidate for another's appetite. Trials in all:
- * 2 x LAYER_ROUNDS + WHOLE_ROUNDS x block x (2 candidates, or 8 with cores of unequal speed),
- * and with step 3 another 2 x LAYER_ROUNDS + WHOLE_ROUNDS x block x 2. */
+ * 2 x LAYER_ROUNDS, then a round of blocks of every candidate (2, or 8 with cores of unequal
+ * speed) and up to WHOLE_ROUNDS - 1 more of those within 10% of the best (none when one is
+ * left); with step 3 as much again for its 2 candidates. */
 #define HIDP__TUNE_LAYER_ROUNDS 5
 #define HIDP__TUNE_WHOLE_ROUNDS 3
 #define HIDP__TUNE_MAX_BLOCK 32

@@ -62,14 +62,22 @@ static double best_at_trim(const signed char *mode, double trim, double layers_s
     return mode[0] == HIDP__PLAN_AUTO ? 1.0 : 0.030 + fabs(trim - best_trim) * 0.01;
 }
 
-/* Trials with blocks of 2 runs (block_min_s 0), and the most on equal cores. */
+/* Trials with blocks of 2 runs (block_min_s 0). After the first round of whole runs only the
+ * candidates within 10% of the best go on, and one left ends the phase. */
 enum {
-    EQUAL_TRIALS = 2 * HIDP__TUNE_LAYER_ROUNDS + 2 * 2 * HIDP__TUNE_WHOLE_ROUNDS,
-    UNEQUAL_TRIALS = 2 * HIDP__TUNE_LAYER_ROUNDS + 8 * 2 * HIDP__TUNE_WHOLE_ROUNDS,
-    /* a trim other than 1 chosen: the layers again at it, and its two sets of modes */
-    RETRIMMED_TRIALS =
-        UNEQUAL_TRIALS + 2 * HIDP__TUNE_LAYER_ROUNDS + 2 * 2 * HIDP__TUNE_WHOLE_ROUNDS,
-    MAX_TRIALS = 2 * HIDP__TUNE_LAYER_ROUNDS + 2 * HIDP__TUNE_MAX_BLOCK * HIDP__TUNE_WHOLE_ROUNDS
+    LAYER_TRIALS = 2 * HIDP__TUNE_LAYER_ROUNDS,
+    /* equal cores: the measured modes and the estimate, one of them far behind */
+    EQUAL_TRIALS = LAYER_TRIALS + 2 * 2,
+    /* a trim other than 1 chosen: the layers again at it, then its two sets of modes (equally
+     * fast here, so all rounds) */
+    RETRIM_TRIALS = LAYER_TRIALS + 2 * 2 * HIDP__TUNE_WHOLE_ROUNDS,
+    /* unequal cores, best at x0.8: 8 candidates, then x0.6, 0.8 and 1 (within 10%) go on */
+    UNEQUAL_08_TRIALS =
+        LAYER_TRIALS + 8 * 2 + 3 * 2 * (HIDP__TUNE_WHOLE_ROUNDS - 1) + RETRIM_TRIALS,
+    /* best at x2: the others are all more than 10% behind after one round */
+    UNEQUAL_2_TRIALS = LAYER_TRIALS + 8 * 2 + RETRIM_TRIALS,
+    /* the most on equal cores: two close candidates in blocks of the longest */
+    MAX_TRIALS = LAYER_TRIALS + 2 * HIDP__TUNE_MAX_BLOCK * HIDP__TUNE_WHOLE_ROUNDS
 };
 
 static void check_tuner(void)
@@ -119,14 +127,15 @@ static void check_tuner(void)
     /* unequal cores: trims are tried and the best whole run wins, below 1 (a slower core
      * slower in a real run than calibrated) or above (faster in short bursts) */
     const double wants[] = {0.8, 2.0};
+    const int want_trials[] = {UNEQUAL_08_TRIALS, UNEQUAL_2_TRIALS};
     for (int k = 0; k < 2; k++) {
         best_trim = wants[k];
         if (!tap_ok(hidp__tuner_create(&t, N, can, 1, 0, &err) == 0,
                     "tuner: create, unequal cores"))
             return;
         const int trials2 = drive(t, split, solo, -1, best_at_trim, mode, &trim);
-        tap_ok(trials2 == RETRIMMED_TRIALS, "tuner: unequal cores take %d trials (got %d)",
-               RETRIMMED_TRIALS, trials2);
+        tap_ok(trials2 == want_trials[k], "tuner: unequal cores, best at x%.1f: %d trials (got %d)",
+               wants[k], want_trials[k], trials2);
         tap_ok(fabs(trim - wants[k]) < 1e-9 && fabs(hidp__tuner_trim(t) - wants[k]) < 1e-9 &&
                    mode[0] == HIDP__PLAN_SPLIT,
                "tuner: the trim with the lowest median latency wins (%.2f, want %.2f)", trim,
@@ -152,7 +161,7 @@ static void check_tuner(void)
             hidp__tuner_feed(t, layer, total + fabs(trim - 2.0) * 1e-3);
             made++;
         }
-        tap_ok(made == RETRIMMED_TRIALS && fabs(trim - 2.0) < 1e-9 &&
+        tap_ok(made == UNEQUAL_2_TRIALS && fabs(trim - 2.0) < 1e-9 &&
                    mode[1] == HIDP__PLAN_SPLIT && hidp__tuner_split_layers(t) == 2,
                "tuner: layers measured again at trim x%.1f split layer 1 too (%d split, %d "
                "trials)", trim, hidp__tuner_split_layers(t), made);
@@ -171,14 +180,14 @@ static void check_tuner(void)
      * of 26 runs (25 counted); 1000 s is capped at HIDP__TUNE_MAX_BLOCK */
     if (tap_ok(hidp__tuner_create(&t, N, can, 0, 0.05, &err) == 0, "tuner: create, 50 ms blocks")) {
         const int got = drive(t, split, solo, -1, estimate_slow, mode, &trim);
-        tap_ok(got == 2 * HIDP__TUNE_LAYER_ROUNDS + 2 * 26 * HIDP__TUNE_WHOLE_ROUNDS,
+        tap_ok(got == LAYER_TRIALS + 2 * 26,
                "tuner: 50 ms blocks of 2.06 ms runs are 26 runs (%d trials)", got);
     }
     hidp__tuner_destroy(t);
     if (tap_ok(hidp__tuner_create(&t, N, can, 0, 1000, &err) == 0, "tuner: create, 1000 s")) {
         const int got = drive(t, split, solo, -1, estimate_slow, mode, &trim);
-        tap_ok(got == MAX_TRIALS, "tuner: blocks stop at %d runs (%d trials)",
-               HIDP__TUNE_MAX_BLOCK, got);
+        tap_ok(got == LAYER_TRIALS + 2 * HIDP__TUNE_MAX_BLOCK,
+               "tuner: blocks stop at %d runs (%d trials)", HIDP__TUNE_MAX_BLOCK, got);
     }
     hidp__tuner_destroy(t);
     /* a block's first run is not counted: one candidate made slow only there still wins */
@@ -304,7 +313,7 @@ static void check_model(void)
     double worst = max_diff_over_runs(m, ref, EQUAL_TRIALS);
     tap_ok(worst <= 1e-4, "model: the %d trial runs match the reference (max |diff| %.3g)",
            EQUAL_TRIALS, worst);
-    const int left = hidp_model_tune(m); /* the whole-run phase lasts 0.25 s at least */
+    const int left = hidp_model_tune(m); /* at least a round of 50 ms blocks */
     tap_ok(left >= 0 && left <= MAX_TRIALS - EQUAL_TRIALS, "model: hidp_model_tune makes the "
            "trials left (%d)", left);
     tap_ok(hidp_model_tune(m) == 0, "model: after the trials hidp_model_tune has no runs left");
