@@ -182,20 +182,30 @@ static double kept_median(const hidp__tuner *t, int cand)
     return median(t->kept + (size_t)cand * MAX_KEPT, t->n_kept[cand], 1);
 }
 
+/* The live candidate with the lowest median latency so far (the earlier on a tie), and that
+ * median in *best. */
+static int fastest_live(const hidp__tuner *t, double *best)
+{
+    int fastest = t->live[0];
+    *best = kept_median(t, fastest);
+    for (int k = 1; k < t->n_live; k++) {
+        const double m = kept_median(t, t->live[k]);
+        if (m < *best) {
+            *best = m;
+            fastest = t->live[k];
+        }
+    }
+    return fastest;
+}
+
 /* Ends a whole-run phase: the live candidate with the lowest median latency (the earlier on a
  * tie: measured modes before the estimate, and trims in the order of trims[]). When the first
  * pass chose measured modes at a trim other than 1, the layers are measured again at that trim:
  * a layer that did not repay sharing at the calibrated shares may at the trimmed ones. */
 static void choose_whole(hidp__tuner *t)
 {
-    double best = 0;
-    for (int k = 0; k < t->n_live; k++) {
-        const double m = kept_median(t, t->live[k]);
-        if (k == 0 || m < best) {
-            best = m;
-            t->chosen_cand = t->live[k];
-        }
-    }
+    double best;
+    t->chosen_cand = fastest_live(t, &best);
     const candidate c = t->cand[t->chosen_cand];
     if (t->pass == 0 && c.modes == 0 && c.trim != 1.0) {
         t->pass = 1;
@@ -214,11 +224,8 @@ static void end_round(hidp__tuner *t)
     t->round++;
     t->slot = 0;
     if (t->round == 1) {
-        double best = 0;
-        for (int k = 0; k < t->n_live; k++) {
-            const double m = kept_median(t, t->live[k]);
-            best = k == 0 || m < best ? m : best;
-        }
+        double best;
+        fastest_live(t, &best);
         int n = 0;
         for (int k = 0; k < t->n_live; k++)
             if (kept_median(t, t->live[k]) <= best * PRUNE_MARGIN)

@@ -542,17 +542,22 @@ static int load_resnet(hidp_context *ctx, hidp_model **m)
 }
 
 /* Prepares m with its context's settings and runs it on in; *out gets the 1000 scores. */
-static int prepare_and_run(hidp_model *m, const float *in, const float **out)
+/* Runs the prepared m on in; *out: its 1000 logits. */
+static int run_once(hidp_model *m, const float *in, const float **out)
 {
     size_t count = 0;
-    int rc = hidp_model_prepare(m);
-    if (rc == 0)
-        rc = hidp_model_set_input(m, 0, in, IMG);
+    int rc = hidp_model_set_input(m, 0, in, IMG);
     if (rc == 0)
         rc = hidp_model_run(m);
     if (rc == 0)
         rc = hidp_model_output(m, 0, out, &count);
     return rc == 0 && count != 1000 ? HIDP_ESHAPE : rc;
+}
+
+static int prepare_and_run(hidp_model *m, const float *in, const float **out)
+{
+    const int rc = hidp_model_prepare(m);
+    return rc ? rc : run_once(m, in, out);
 }
 
 static double max_diff(const float *a, const float *b, int n)
@@ -664,12 +669,7 @@ static void check_split_model(void)
         if (rc == 0)
             rc = hidp__exec_plan(m->exec, NULL, trims[k].trim, &perr);
         if (rc == 0)
-            rc = hidp_model_set_input(m, 0, in, IMG);
-        if (rc == 0)
-            rc = hidp_model_run(m);
-        size_t count = 0;
-        if (rc == 0)
-            rc = hidp_model_output(m, 0, &out, &count);
+            rc = run_once(m, in, &out);
         int node = -1;
         const int64_t s0 = rc == 0 ? share(m, 0, &node) : 0, s1 = rc == 0 ? share(m, 1, &node) : 0;
         const double ratio = s1 > 0 ? (double)s0 / (double)s1 : 0;
