@@ -6,12 +6,15 @@
  * HWLOC_THISSYSTEM=1.
  *
  * It calibrates the two kinds the way hidp does, but with the probe on PU 1 inside the group,
- * writes hidp's calibration file, then times the model (median of RUNS) with: the big core
- * alone, the little core alone, both with equal shares, both with calibrated shares; and prints
- * the ideal, 1 / (1 / t_big + 1 / t_little), and the calibrated split's efficiency against it.
- * Each median is over RUNS runs or a second's worth, whichever is more.
+ * writes hidp's calibration file, then times the model with: the big core alone, the little
+ * core alone, both with equal shares (as prepared and tuned), both with calibrated shares (as
+ * prepared and tuned); and prints the ideal, 1 / (1 / t_big + 1 / t_little), and the tuned
+ * calibrated split's efficiency against it. Each setting is a model of its own, prepared (and
+ * tuned) first; then ROUNDS rounds give each setting a block of runs in turn. A median is over
+ * all of a setting's runs: at least RUNS and a second's worth.
  *
- * usage: little_core CGROUP_DIR MODEL|ZOO-NAME [RUNS]   (root; run by bench/little_core.sh)
+ * usage: little_core CGROUP_DIR MODEL|ZOO-NAME [RUNS [ROUNDS]]
+ *        (root; run by bench/little_core.sh)
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -150,78 +153,137 @@ static void *probe_main(void *arg)
     return NULL;
 }
 
-/* Median latency of RUNS runs of the model with this placement; the little core's thread is
- * moved into the group after prepare (the caller's own thread too when it is bound there). With
- * tune, the plan's tuning runs (hidp_model_tune) happen after the move, throttled like the timed
- * runs; without, the plan stays as estimated at prepare. */
-static double time_model(hidp_context *ctx, hidp_model *m, const float *in, size_t n, int threads,
-                         const char *cores, int split, int tune, int runs, const char *label)
+/* One way of running the model: its own context and prepared model, and what its timed runs
+ * gave (every run's latency, the little core's use, each round's median). */
+enum { MAX_ROUNDS = 64 };
+typedef struct setting {
+    const char *label;
+    int threads, split, tune;
+    const char *cores;
+    hidp_context *ctx;
+    hidp_model *m;
+    double *t; /* [runs] ms */
+    int runs;
+    usage used;
+    double round_med[MAX_ROUNDS];
+} setting;
+
+static int cmp_double(const void *a, const void *b)
 {
-    hidp_context_set_threads(ctx, threads);
-    hidp_context_set_cores(ctx, cores);
-    hidp_context_set_split(ctx, split);
-    hidp_context_set_tuning(ctx, tune);
-    if (hidp_model_prepare(m) != 0 || hidp_model_set_input(m, 0, in, n) != 0) {
-        fprintf(stderr, "little_core: %s\n", hidp_context_last_error(ctx));
-        exit(1);
-    }
-    hidp_model_run(m); /* warm up; the workers are running (and bound) from here */
-    move_pu1_threads(0);
-    const int main_on_little = !strcmp(cores, "1");
-    if (main_on_little)
-        move_task(group, (long)syscall(SYS_gettid));
-    const double tune0 = now_ms();
-    const int tuning_runs = hidp_model_tune(m);
-    if (tune && tuning_runs > 0)
-        printf("  (tuning: %d runs, %.2f s)\n", tuning_runs, (now_ms() - tune0) * 1e-3);
-    /* At least a second of runs, so a short model sees a hundred quota periods, not a few. */
-    const double before = now_ms();
-    hidp_model_run(m);
-    const double est = now_ms() - before;
-    if (est > 0 && runs < 1000.0 / est)
-        runs = 1000.0 / est > 5000 ? 5000 : (int)(1000.0 / est) + 1;
-    double *t = malloc((size_t)runs * sizeof *t);
-    const usage u0 = group_usage();
-    for (int r = 0; r < runs; r++) {
-        const double t0 = now_ms();
-        hidp_model_run(m);
-        t[r] = now_ms() - t0;
-    }
-    const usage u1 = group_usage();
-    move_pu1_threads(1);
-    for (int i = 1; i < runs; i++) /* insertion sort: a few dozen runs */
-        for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
-            const double x = t[j];
-            t[j] = t[j - 1];
-            t[j - 1] = x;
-        }
-    const double med = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
-    free(t);
-    printf("  %-29s %8.2f   little busy %5.2f ms/run, throttled %5.1f%% of runs\n", label, med,
-           (double)(u1.cpu_ns - u0.cpu_ns) * 1e-6 / runs,
-           100.0 * (double)(u1.throttled - u0.throttled) / runs);
-    fflush(stdout);
-    return med;
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* The tuner's verdicts ("plan tuned: ..."), so a figure comes with the plan behind it. */
 static void log_tuned(void *user, int level, const char *message)
 {
-    (void)user;
     (void)level;
     if (strstr(message, "tuned"))
-        printf("  (%s)\n", message);
+        printf("  %s: (%s)\n", (const char *)user, message);
+}
+
+static int on_little(const setting *s)
+{
+    return !strcmp(s->cores, "1");
+}
+
+/* Moves the calling thread into the group (in) or back to the hierarchy's root. With the little
+ * core alone the caller's thread is worker 0, bound to PU 1 for each run. */
+static void caller_in_group(int in)
+{
+    char root[4200];
+    root_of(root, sizeof root);
+    move_task(in ? group : root, (long)syscall(SYS_gettid));
+}
+
+/* Loads and prepares the model for setting s; its little-core thread goes into the group after
+ * prepare (the caller's own thread too, for the runs, when it is bound there). With tune, the
+ * plan's tuning runs (hidp_model_tune) happen after the move, throttled like the timed runs;
+ * without, the plan stays as estimated at prepare. */
+static void set_up(setting *s, const char *model, const void *onnx, size_t size, const float *in,
+                   size_t n)
+{
+    hidp_context_create(&s->ctx, 0);
+    hidp_context_set_log(s->ctx, log_tuned, (void *)s->label, HIDP_LOG_INFO);
+    hidp_context_set_threads(s->ctx, s->threads);
+    hidp_context_set_cores(s->ctx, s->cores);
+    hidp_context_set_split(s->ctx, s->split);
+    hidp_context_set_tuning(s->ctx, s->tune);
+    const int rc = onnx ? hidp_model_load_memory(s->ctx, onnx, size, &s->m)
+                        : hidp_model_load(s->ctx, model, &s->m);
+    if (rc != 0 || hidp_model_prepare(s->m) != 0 || hidp_model_set_input(s->m, 0, in, n) != 0) {
+        fprintf(stderr, "little_core: %s: %s\n", s->label, hidp_context_last_error(s->ctx));
+        exit(1);
+    }
+    hidp_model_run(s->m); /* warm up; the workers are running (and bound) from here */
+    move_pu1_threads(0);
+    if (on_little(s))
+        caller_in_group(1);
+    const double tune0 = now_ms();
+    const int tuning_runs = hidp_model_tune(s->m);
+    if (s->tune && tuning_runs > 0)
+        printf("  %s: (tuning: %d runs, %.2f s)\n", s->label, tuning_runs,
+               (now_ms() - tune0) * 1e-3);
+    if (on_little(s))
+        caller_in_group(0);
+}
+
+/* Times one block of `runs` runs of setting s (round r), after a run that is not counted. */
+static void time_block(setting *s, int r, int runs)
+{
+    if (on_little(s))
+        caller_in_group(1);
+    hidp_model_run(s->m);
+    double *t = s->t + s->runs;
+    const usage u0 = group_usage();
+    for (int k = 0; k < runs; k++) {
+        const double t0 = now_ms();
+        hidp_model_run(s->m);
+        t[k] = now_ms() - t0;
+    }
+    const usage u1 = group_usage();
+    if (on_little(s))
+        caller_in_group(0);
+    s->used.cpu_ns += u1.cpu_ns - u0.cpu_ns;
+    s->used.throttled += u1.throttled - u0.throttled;
+    double *copy = malloc((size_t)runs * sizeof *copy);
+    memcpy(copy, t, (size_t)runs * sizeof *copy);
+    s->round_med[r] = median(copy, runs);
+    free(copy);
+    s->runs += runs;
+}
+
+/* The group's period in microseconds (cpu.cfs_period_us), 100 ms when unreadable. */
+static long group_period_us(void)
+{
+    char path[4200];
+    long us = 0;
+    snprintf(path, sizeof path, "%s/cpu.cfs_period_us", group);
+    FILE *f = fopen(path, "r");
+    if (!f || fscanf(f, "%ld", &us) != 1 || us <= 0)
+        us = 100000;
+    if (f)
+        fclose(f);
+    return us;
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: little_core CGROUP_DIR MODEL|ZOO-NAME [RUNS]\n"
+        fprintf(stderr, "usage: little_core CGROUP_DIR MODEL|ZOO-NAME [RUNS [ROUNDS]]\n"
                         "(run it through bench/little_core.sh, which makes the group)\n");
         return 2;
     }
     group = argv[1];
-    const int runs = argc > 3 ? atoi(argv[3]) : 21;
+    const int min_runs = argc > 3 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 21;
+    int rounds = argc > 4 ? atoi(argv[4]) : 10;
+    rounds = rounds < 1 ? 1 : rounds > MAX_ROUNDS ? MAX_ROUNDS : rounds;
     hidp__err err = {0, ""};
 
     /* calibration, the little probe throttled */
@@ -263,48 +325,104 @@ int main(int argc, char **argv)
     printf("calibration: big PU 0 %.1f GFLOP/s, little PU 1 %.1f GFLOP/s (%.0f%%), wake-up "
            "%.1f us\n", pr[0].gflops, pr[1].gflops, 100.0 * pr[1].gflops / pr[0].gflops, wake);
 
-    hidp_context *ctx;
-    hidp_model *m = NULL;
     void *onnx = NULL;
     size_t size = 0;
-    hidp_context_create(&ctx, 0);
-    hidp_context_set_log(ctx, log_tuned, NULL, HIDP_LOG_INFO);
-    int rc = access(argv[2], R_OK) == 0 ? hidp_model_load(ctx, argv[2], &m)
-             : hidp_zoo_build(ctx, argv[2], 0, 224, &onnx, &size) == 0
-                 ? hidp_model_load_memory(ctx, onnx, size, &m)
-                 : -1;
-    hidp_free(onnx);
-    if (rc != 0) {
-        fprintf(stderr, "little_core: %s\n", hidp_context_last_error(ctx));
-        return 1;
+    if (access(argv[2], R_OK) != 0) {
+        hidp_context *zoo;
+        hidp_context_create(&zoo, 0);
+        if (hidp_zoo_build(zoo, argv[2], 0, 224, &onnx, &size) != 0) {
+            fprintf(stderr, "little_core: %s\n", hidp_context_last_error(zoo));
+            return 1;
+        }
+        hidp_context_destroy(zoo);
     }
-    hidp_tensor_info ti;
-    hidp_model_input_info(m, 0, &ti);
-    size_t n = 1;
-    for (int i = 0; i < ti.ndim; i++)
-        n *= (size_t)(ti.dims[i] > 0 ? ti.dims[i] : 1);
-    float *in = malloc(n * sizeof *in);
+    enum { BIG, LITTLE, EQUAL, EQUAL_TUNED, PREPARED, TUNED, N_SETTINGS };
+    const int cal = HIDP_SPLIT_CALIBRATED, eq = HIDP_SPLIT_EQUAL;
+    setting set[N_SETTINGS] = {
+        [BIG] = {"big core only", 1, cal, 0, "0"},
+        [LITTLE] = {"little core only", 1, cal, 0, "1"},
+        [EQUAL] = {"both, equal split", 2, eq, 0, "0,1"},
+        [EQUAL_TUNED] = {"both, equal split, tuned", 2, eq, 1, "0,1"},
+        [PREPARED] = {"both, calibrated, as prepared", 2, cal, 0, "0,1"},
+        [TUNED] = {"both, calibrated, tuned (default)", 2, cal, 1, "0,1"},
+    };
+    float *in = NULL;
+    size_t n = 0;
+    {
+        hidp_context *probe_ctx;
+        hidp_model *m;
+        hidp_context_create(&probe_ctx, 0);
+        const int rc = onnx ? hidp_model_load_memory(probe_ctx, onnx, size, &m)
+                            : hidp_model_load(probe_ctx, argv[2], &m);
+        if (rc != 0) {
+            fprintf(stderr, "little_core: %s\n", hidp_context_last_error(probe_ctx));
+            return 1;
+        }
+        hidp_tensor_info ti;
+        hidp_model_input_info(m, 0, &ti);
+        n = 1;
+        for (int i = 0; i < ti.ndim; i++)
+            n *= (size_t)(ti.dims[i] > 0 ? ti.dims[i] : 1);
+        hidp_model_destroy(m);
+        hidp_context_destroy(probe_ctx);
+    }
+    in = malloc(n * sizeof *in);
     for (size_t i = 0; i < n; i++)
         in[i] = (float)((i * 7919) % 1000) / 500.0f - 1.0f;
+    printf("model %s\n", argv[2]);
+    for (int k = 0; k < N_SETTINGS; k++)
+        set_up(&set[k], argv[2], onnx, size, in, n);
+    hidp_free(onnx);
 
-    const int cal_ = HIDP_SPLIT_CALIBRATED, eq = HIDP_SPLIT_EQUAL;
-    printf("model %s, median of %d runs or 1 s of them (ms)\n", argv[2], runs);
-    const double big = time_model(ctx, m, in, n, 1, "0", cal_, 0, runs, "big core only");
-    const double little = time_model(ctx, m, in, n, 1, "1", cal_, 0, runs, "little core only");
-    const double equal = time_model(ctx, m, in, n, 2, "0,1", eq, 0, runs, "both, equal split");
-    const double equal_t =
-        time_model(ctx, m, in, n, 2, "0,1", eq, 1, runs, "both, equal split, tuned");
-    const double cal0 =
-        time_model(ctx, m, in, n, 2, "0,1", cal_, 0, runs, "both, calibrated, as prepared");
-    const double cal = time_model(ctx, m, in, n, 2, "0,1", cal_, 1, runs,
-                                  "both, calibrated, tuned (default)");
-    const double ideal = big * little / (big + little);
-    printf("  ideal                         %8.2f   (1 / (1/big + 1/little))\n", ideal);
-    printf("  calibrated+tuned: %.0f%% of ideal; %.2fx big only, %.2fx equal split "
-           "(%.2fx tuned equal); as prepared: %.0f%% of ideal\n",
-           100.0 * ideal / cal, big / cal, equal / cal, equal_t / cal, 100.0 * ideal / cal0);
+    /* Every setting gets a block of runs in each round, in turn, so a drift in this machine's
+     * speed (a shared VM's neighbours) moves all of them alike and the ratios stay. Each
+     * setting gets at least RUNS runs and a second of them in all, so a short model sees a
+     * hundred quota periods. Between blocks the group's quota refills (two periods). */
+    const long period_us = group_period_us();
+    int per_block[N_SETTINGS];
+    for (int k = 0; k < N_SETTINGS; k++) {
+        const double t0 = now_ms();
+        hidp_model_run(set[k].m);
+        const double est = now_ms() - t0 > 0.01 ? now_ms() - t0 : 0.01;
+        int total = min_runs > 1000.0 / est ? min_runs : (int)(1000.0 / est) + 1;
+        total = total > 5000 ? 5000 : total;
+        per_block[k] = (total + rounds - 1) / rounds;
+        set[k].t = malloc((size_t)(per_block[k] * rounds) * sizeof *set[k].t);
+    }
+    for (int r = 0; r < rounds; r++)
+        for (int k = 0; k < N_SETTINGS; k++) {
+            usleep((useconds_t)(2 * period_us));
+            time_block(&set[k], r, per_block[k]);
+        }
+
+    printf("median of %d interleaved rounds (%d-%d runs each), ms\n", rounds,
+           per_block[TUNED] * rounds, per_block[LITTLE] * rounds);
+    double med[N_SETTINGS];
+    for (int k = 0; k < N_SETTINGS; k++) {
+        med[k] = median(set[k].t, set[k].runs);
+        printf("  %-33s %8.2f   little busy %5.2f ms/run, throttled %5.1f%% of runs\n",
+               set[k].label, med[k], (double)set[k].used.cpu_ns * 1e-6 / set[k].runs,
+               100.0 * (double)set[k].used.throttled / set[k].runs);
+    }
+    const double ideal = med[BIG] * med[LITTLE] / (med[BIG] + med[LITTLE]);
+    /* the spread: each round's tuned latency against that round's ideal */
+    double lo = 1e9, hi = 0;
+    for (int r = 0; r < rounds; r++) {
+        const double b = set[BIG].round_med[r], l = set[LITTLE].round_med[r];
+        const double eff = b * l / (b + l) / set[TUNED].round_med[r];
+        lo = eff < lo ? eff : lo;
+        hi = eff > hi ? eff : hi;
+    }
+    printf("  %-33s %8.2f   (1 / (1/big + 1/little))\n", "ideal", ideal);
+    printf("  calibrated+tuned: %.0f%% of ideal (rounds %.0f-%.0f%%); %.2fx big only, %.2fx "
+           "equal split (%.2fx tuned equal); as prepared: %.0f%% of ideal\n",
+           100.0 * ideal / med[TUNED], 100.0 * lo, 100.0 * hi, med[BIG] / med[TUNED],
+           med[EQUAL] / med[TUNED], med[EQUAL_TUNED] / med[TUNED], 100.0 * ideal / med[PREPARED]);
+    for (int k = 0; k < N_SETTINGS; k++) {
+        hidp_model_destroy(set[k].m);
+        hidp_context_destroy(set[k].ctx);
+        free(set[k].t);
+    }
     free(in);
-    hidp_model_destroy(m);
-    hidp_context_destroy(ctx);
     return 0;
 }

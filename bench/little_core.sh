@@ -7,16 +7,19 @@
 # shares, and the ideal. Needs root, cgroup v1's cpu controller and two CPUs; cleans up after
 # itself (the group, the temporary calibration cache).
 #
-# usage: bench/little_core.sh [-q QUOTA_PERCENT] [-p PERIOD_US] [-n RUNS] [MODEL...]
-#        (default: -q 40 -p 10000 -n 21 resnet50 mobilenet_v2)
+# usage: bench/little_core.sh [-q QUOTA_PERCENT] [-p PERIOD_US] [-n RUNS] [-r ROUNDS] [MODEL...]
+#        (default: -q 40 -p 10000 -n 40 -r 10 resnet50 mobilenet_v2)
+# Each setting gets RUNS runs or a second of them, whichever is more, in ROUNDS blocks taken in
+# turn with the other settings'.
 set -eu
-quota=40 period=10000 runs=21
-while getopts "q:p:n:h" opt; do
+quota=40 period=10000 runs=40 rounds=10
+while getopts "q:p:n:r:h" opt; do
     case $opt in
     q) quota=$OPTARG ;;
     p) period=$OPTARG ;;
     n) runs=$OPTARG ;;
-    h) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    r) rounds=$OPTARG ;;
+    h) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) exit 2 ;;
     esac
 done
@@ -50,5 +53,5 @@ echo "little core: PU 1 limited to $quota% ($((period * quota / 100)) us of ever
 export HWLOC_XMLFILE="$src/test/data/topo/this2.xml" HWLOC_THISSYSTEM=1 XDG_CACHE_HOME="$cache"
 export OPENBLAS_NUM_THREADS=1
 for model in "$@"; do
-    timeout 600 "$prog" "$group" "$model" "$runs"
+    timeout 600 "$prog" "$group" "$model" "$runs" "$rounds"
 done

@@ -53,6 +53,14 @@
  * and back-to-back runs (streams, benchmarks) are the common case. An idle model sleeps. */
 #define LINGER_NS 1000000L
 
+/* One barrier of a run: how many workers have arrived (reset by worker 0 as each run starts)
+ * and how many sleep in the kernel on that count. A cache line each: the next barrier's count
+ * is written while another worker still spins on this one. */
+typedef struct meeting {
+    _Alignas(64) atomic_int arrived;
+    atomic_int sleepers;
+} meeting;
+
 typedef struct worker {
     struct hidp__exec *e;
     int index;
@@ -68,10 +76,9 @@ struct hidp__exec {
     worker *workers;       /* [1, threads) are pthreads */
     int started;           /* pthreads running */
 
-    atomic_int count;      /* barrier: workers yet to arrive */
-    atomic_int sense;      /* barrier: flips when the last one arrives */
-    atomic_int sleepers;   /* barrier: workers asleep on sense (futex) */
-    int sense0;            /* worker 0's local sense (the others keep theirs on their stack) */
+    meeting *meet;         /* [node]: the barrier after it, when barrier_after */
+    char *waits;           /* [node * threads + worker]: it waits at that barrier (else it
+                            * only arrives: it has nothing to do before the next one) */
 
     pthread_mutex_t mu;    /* parking between runs */
     pthread_cond_t cv;
@@ -124,33 +131,44 @@ static void wake_all(atomic_int *word)
 #endif
 }
 
-/* Workers that arrive early spin, then sleep in the kernel until the last one flips the sense.
- * Workers of the fastest kind spin BARRIER_SPIN_NS first: on equal cores most waits are shorter
+/* Every worker arrives at the barrier after node i once it has finished its slices up to
+ * there; the last to arrive wakes those asleep. A worker waits for the others only if it has a
+ * slice before the next barrier (waits[]): one that has none goes on to arrive at that one, so
+ * a slower worker whose next share is several barriers away sleeps once, not at each barrier
+ * between (on a core with a CPU quota each sleep and wake-up costs about 10 us of the quota).
+ * Skipping is safe because a worker starts a slice only after a barrier that every worker has
+ * reached, and each reaches a barrier only after all its earlier slices, so everything written
+ * before any earlier barrier is finished too.
+ * Waiters of the fastest kind spin BARRIER_SPIN_NS first: on equal cores most waits are shorter
  * than a futex sleep and wake-up (sleeping after a few microseconds made ResNet-18 on this VM's
  * two cores 8.8 -> 10.1 ms, MobileNet-V2 2.7 -> 4.5 ms). Workers of slower kinds sleep after a
  * few microseconds: the yield loop this replaces kept a finished little core busy, which on a
  * core with a CPU quota (bench/little_core.sh) spent the quota its next layer needed (ResNet-50
  * with calibrated shares: 70 ms yielding, 36 ms sleeping) and on a real little core spends
  * energy. */
-static void barrier(hidp__exec *e, int w, int *local)
+static void barrier(hidp__exec *e, int w, int i)
 {
-    int s = !*local;
-    *local = s;
-    if (atomic_fetch_sub_explicit(&e->count, 1, memory_order_acq_rel) == 1) {
-        atomic_store_explicit(&e->count, e->threads, memory_order_relaxed);
-        atomic_store_explicit(&e->sense, s, memory_order_release);
-        if (atomic_load_explicit(&e->sleepers, memory_order_acquire) > 0)
-            wake_all(&e->sense);
+    meeting *m = &e->meet[i];
+    const int all = e->threads;
+    /* read before arriving: past the last barrier worker 0 may re-plan as soon as all arrive */
+    const int waits = e->waits[(size_t)i * (size_t)all + (size_t)w];
+    if (atomic_fetch_add(&m->arrived, 1) + 1 == all) {
+        if (atomic_load(&m->sleepers) > 0)
+            wake_all(&m->arrived);
         return;
     }
+    if (!waits)
+        return;
     const int64_t spin_ns = e->spin_ns ? e->spin_ns[w] : BARRIER_SPIN_NS;
     /* A worker that sleeps at once still pause-spins briefly (a wake-up costs tens of us), but
      * not SPIN_LIMIT times: a thousand pauses are about 50 us on this VM's Cooper Lake, and 80
      * barriers of that burnt a third of a 40% quota core's budget per ResNet-50 inference. */
     const unsigned spins = spin_ns > 0 ? SPIN_LIMIT : SPIN_LIMIT / 16;
     int64_t deadline = -1;
-    for (unsigned i = 0; atomic_load_explicit(&e->sense, memory_order_acquire) != s; i++) {
-        if (i < spins || i % 64) {
+    int seen;
+    for (unsigned k = 0; (seen = atomic_load_explicit(&m->arrived, memory_order_acquire)) != all;
+         k++) {
+        if (k < spins || k % 64) {
             CPU_RELAX();
             continue;
         }
@@ -161,10 +179,10 @@ static void barrier(hidp__exec *e, int w, int *local)
             CPU_RELAX();
             continue;
         }
-        atomic_fetch_add_explicit(&e->sleepers, 1, memory_order_acq_rel);
-        if (atomic_load_explicit(&e->sense, memory_order_acquire) != s)
-            wait_while(&e->sense, !s);
-        atomic_fetch_sub_explicit(&e->sleepers, 1, memory_order_acq_rel);
+        atomic_fetch_add(&m->sleepers, 1);
+        if (atomic_load(&m->arrived) == seen)
+            wait_while(&m->arrived, seen);
+        atomic_fetch_sub(&m->sleepers, 1);
     }
 }
 
@@ -182,7 +200,7 @@ static void run_slice(const hidp__exec *e, const hidp__node *n, hidp__slice s, f
 
 /* The run loop when profiling: the same, with a timestamp (and the probe's counters) around
  * every slice and after every barrier. Kept apart so the plain loop stays as lean as it is. */
-static void run_nodes_profiled(hidp__exec *e, int w, int *sense)
+static void run_nodes_profiled(hidp__exec *e, int w)
 {
     const hidp__graph *g = e->g;
     const hidp__exec_probe *pr = e->probe;
@@ -209,16 +227,16 @@ static void run_nodes_profiled(hidp__exec *e, int w, int *sense)
         const int wait = e->barrier_after[i], after_run = i == g->n_nodes - 1 && w > 0;
         r->leave = r->end;
         if (wait)
-            barrier(e, w, sense);
+            barrier(e, w, i);
         if (wait && !after_run)
             r->leave = now_ns();
     }
 }
 
-static void run_nodes(hidp__exec *e, int w, int *sense)
+static void run_nodes(hidp__exec *e, int w)
 {
     if (e->recs) {
-        run_nodes_profiled(e, w, sense);
+        run_nodes_profiled(e, w);
         return;
     }
     const hidp__graph *g = e->g;
@@ -228,7 +246,7 @@ static void run_nodes(hidp__exec *e, int w, int *sense)
         if (!slice_empty(s))
             run_slice(e, &g->nodes[i], s, scratch);
         if (e->barrier_after[i])
-            barrier(e, w, sense);
+            barrier(e, w, i);
     }
 }
 
@@ -255,13 +273,16 @@ static void *worker_main(void *arg)
     worker *wk = arg;
     hidp__exec *e = wk->e;
     unsigned long long seen = 0;
-    int sense = 0;
     if (e->pus && e->pus[wk->index] >= 0) {
         hidp__err err = {0, ""};
         hidp__topo_bind_thread(e->topo, &e->pus[wk->index], 1, &err); /* best effort */
     }
+    /* A worker of a slower kind sleeps as soon as its part of a run is done: watching for the
+     * next run would spend a quota core's budget (and a little core's energy) on the fast
+     * worker's remaining layers. */
+    const int slower = e->spin_ns && e->spin_ns[wk->index] == 0;
     for (;;) {
-        if (!linger(e, seen)) {
+        if (slower || !linger(e, seen)) {
             pthread_mutex_lock(&e->mu);
             while (atomic_load(&e->gen) == seen && !atomic_load(&e->quit))
                 pthread_cond_wait(&e->cv, &e->mu);
@@ -270,7 +291,7 @@ static void *worker_main(void *arg)
         if (atomic_load(&e->quit))
             break;
         seen = atomic_load(&e->gen);
-        run_nodes(e, wk->index, &sense);
+        run_nodes(e, wk->index);
     }
     return NULL;
 }
@@ -480,6 +501,20 @@ static void plan_all(hidp__exec *e)
         if (e->barrier_after[i] && !solo(e, i) && (i == 0 || e->barrier_after[i - 1]) &&
             chains_without_barrier(e, i))
             e->barrier_after[i] = 0;
+    /* Who waits at each barrier: a worker with a slice before the next one, and worker 0 at the
+     * last (a run returns when every worker is done). Walking back, busy[w] says whether worker
+     * w has a slice between node i and the next barrier. */
+    const int t = e->threads;
+    char busy[HIDP__EXEC_MAX_WORKERS] = {0};
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        for (int w = 0; w < t; w++) {
+            char *waits = &e->waits[(size_t)i * (size_t)t + (size_t)w];
+            *waits = e->barrier_after[i] && (busy[w] || (w == 0 && i == g->n_nodes - 1));
+            if (e->barrier_after[i])
+                busy[w] = 0;
+            busy[w] |= !slice_empty(e->slices[(size_t)i * (size_t)t + (size_t)w]);
+        }
+    }
 }
 
 int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
@@ -499,9 +534,6 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
     e->threads = threads;
     e->reference = reference;
     e->trim = 1.0;
-    atomic_init(&e->count, threads);
-    atomic_init(&e->sense, 0);
-    atomic_init(&e->sleepers, 0);
     atomic_init(&e->gen, 0);
     atomic_init(&e->quit, 0);
     pthread_mutex_init(&e->mu, NULL);
@@ -509,10 +541,16 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
     size_t nn = (size_t)(g->n_nodes > 0 ? g->n_nodes : 1);
     e->slices = calloc(nn * (size_t)threads, sizeof *e->slices);
     e->barrier_after = calloc(nn, 1);
+    e->meet = aligned_alloc(64, nn * sizeof *e->meet);
+    e->waits = calloc(nn * (size_t)threads, 1);
     e->scratch = calloc((size_t)threads, sizeof *e->scratch);
     e->workers = calloc((size_t)threads, sizeof *e->workers);
-    if (!e->slices || !e->barrier_after || !e->scratch || !e->workers)
+    if (!e->slices || !e->barrier_after || !e->meet || !e->waits || !e->scratch || !e->workers)
         goto nomem;
+    for (size_t i = 0; i < nn; i++) {
+        atomic_init(&e->meet[i].arrived, 0);
+        atomic_init(&e->meet[i].sleepers, 0);
+    }
     if (pl && pl->workers == threads && !reference) {
         e->pus = malloc((size_t)threads * sizeof *e->pus);
         e->weight = malloc((size_t)threads * sizeof *e->weight);
@@ -572,14 +610,18 @@ void hidp__exec_run(hidp__exec *e)
         CPU_SET(e->pus[0], &one);
         rebound = sched_setaffinity(0, sizeof one, &one) == 0;
     }
-    /* When no node is split (a tiny model), the other workers are not even woken. */
+    /* When no node is split (a tiny model), the other workers are not even woken. Every worker
+     * has arrived at every barrier of the last run (worker 0 waited for them at its end), so
+     * the counts start again from nought; gen's increment publishes that. */
     if (e->any_split) {
+        for (int i = 0; i < e->g->n_nodes; i++)
+            atomic_store_explicit(&e->meet[i].arrived, 0, memory_order_relaxed);
         pthread_mutex_lock(&e->mu);
         atomic_fetch_add(&e->gen, 1);
         pthread_cond_broadcast(&e->cv);
         pthread_mutex_unlock(&e->mu);
     }
-    run_nodes(e, 0, &e->sense0);
+    run_nodes(e, 0);
     if (rebound)
         sched_setaffinity(0, sizeof before, &before);
 }
@@ -602,6 +644,8 @@ void hidp__exec_destroy(hidp__exec *e)
     free(e->workers);
     free(e->slices);
     free(e->barrier_after);
+    free(e->meet);
+    free(e->waits);
     free(e->pus);
     free(e->weight);
     free(e->spin_ns);
@@ -704,4 +748,10 @@ int hidp__exec_pu(const hidp__exec *e, int w)
 int hidp__exec_barrier_after(const hidp__exec *e, int node)
 {
     return node >= 0 && node < e->g->n_nodes && e->barrier_after[node];
+}
+
+int hidp__exec_waits(const hidp__exec *e, int node, int w)
+{
+    return node >= 0 && node < e->g->n_nodes && w >= 0 && w < e->threads &&
+           e->waits[(size_t)node * (size_t)e->threads + (size_t)w];
 }

@@ -5,10 +5,12 @@
  *
  * The calling thread is worker 0, so `threads` workers need threads - 1 pthreads. After a run
  * the pthreads watch for the next one for about a millisecond, then sleep on a condition
- * variable, so an idle model costs no CPU. Within a run they meet at a barrier where workers of
- * the fastest kind spin (a layer takes microseconds to milliseconds, and waking a sleeping
- * thread per layer would cost as much as the layer) and workers of slower kinds soon sleep on a
- * futex (so a little core does not spend its time or energy waiting for a big one).
+ * variable, so an idle model costs no CPU; workers of slower kinds sleep at once. Within a run
+ * they meet at barriers where workers of the fastest kind spin (a layer takes microseconds to
+ * milliseconds, and waking a sleeping thread per layer would cost as much as the layer) and
+ * workers of slower kinds soon sleep on a futex (so a little core does not spend its time or
+ * energy waiting for a big one). A worker waits at a barrier only when it has a slice before
+ * the next one; otherwise it just arrives and goes on.
  */
 #ifndef HIDP_EXEC_H
 #define HIDP_EXEC_H
@@ -105,6 +107,9 @@ int hidp__exec_threads(const hidp__exec *e);
 /* Whether the workers meet after node i (not after a solo node followed by a solo one, nor
  * before a channel-local node that reads only its own worker's slice). */
 int hidp__exec_barrier_after(const hidp__exec *e, int node);
+/* Whether worker w waits for the others at the barrier after node (it has a slice before the
+ * next barrier, or it is worker 0 at the last); 0 where there is no barrier. */
+int hidp__exec_waits(const hidp__exec *e, int node, int w);
 /* The PU worker w is bound to, -1 when unbound. */
 int hidp__exec_pu(const hidp__exec *e, int w);
 hidp__slice hidp__exec_slice(const hidp__exec *e, int node, int w);
