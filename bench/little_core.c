@@ -395,8 +395,13 @@ int main(int argc, char **argv)
             time_block(&set[k], r, per_block[k]);
         }
 
-    printf("median of %d interleaved rounds (%d-%d runs each), ms\n", rounds,
-           per_block[TUNED] * rounds, per_block[LITTLE] * rounds);
+    int fewest = set[0].runs, most = set[0].runs;
+    for (int k = 1; k < N_SETTINGS; k++) {
+        fewest = set[k].runs < fewest ? set[k].runs : fewest;
+        most = set[k].runs > most ? set[k].runs : most;
+    }
+    printf("medians (ms) over %d-%d runs of each setting, in %d interleaved rounds\n", fewest,
+           most, rounds);
     double med[N_SETTINGS];
     for (int k = 0; k < N_SETTINGS; k++) {
         med[k] = median(set[k].t, set[k].runs);

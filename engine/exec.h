@@ -9,8 +9,8 @@
  * they meet at barriers where workers of the fastest kind spin (a layer takes microseconds to
  * milliseconds, and waking a sleeping thread per layer would cost as much as the layer) and
  * workers of slower kinds soon sleep on a futex (so a little core does not spend its time or
- * energy waiting for a big one). A worker waits at a barrier only when it has a slice before
- * the next one; otherwise it just arrives and goes on.
+ * energy waiting for a big one). A slower worker waits at a barrier only when it has a slice
+ * before the next one; otherwise it just arrives and goes on.
  */
 #ifndef HIDP_EXEC_H
 #define HIDP_EXEC_H
@@ -107,9 +107,12 @@ int hidp__exec_threads(const hidp__exec *e);
 /* Whether the workers meet after node i (not after a solo node followed by a solo one, nor
  * before a channel-local node that reads only its own worker's slice). */
 int hidp__exec_barrier_after(const hidp__exec *e, int node);
-/* Whether worker w waits for the others at the barrier after node (it has a slice before the
- * next barrier, or it is worker 0 at the last); 0 where there is no barrier. */
+/* Whether worker w waits for the others at the barrier after node: at the last node only
+ * worker 0 does; elsewhere a worker of the fastest kind always does, a slower one when it has a
+ * slice before the next barrier. 0 where there is no barrier. */
 int hidp__exec_waits(const hidp__exec *e, int node, int w);
+/* Whether worker w is of a slower kind than the fastest (it sleeps at once when it waits). */
+int hidp__exec_slower(const hidp__exec *e, int w);
 /* The PU worker w is bound to, -1 when unbound. */
 int hidp__exec_pu(const hidp__exec *e, int w);
 hidp__slice hidp__exec_slice(const hidp__exec *e, int node, int w);

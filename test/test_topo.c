@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "plan_check.h"
 #include "tap.h"
 #include "../engine/exec.h"
 #include "../engine/model.h"
@@ -541,7 +542,6 @@ static int load_resnet(hidp_context *ctx, hidp_model **m)
     return rc;
 }
 
-/* Prepares m with its context's settings and runs it on in; *out gets the 1000 scores. */
 /* Runs the prepared m on in; *out: its 1000 logits. */
 static int run_once(hidp_model *m, const float *in, const float **out)
 {
@@ -554,6 +554,7 @@ static int run_once(hidp_model *m, const float *in, const float **out)
     return rc == 0 && count != 1000 ? HIDP_ESHAPE : rc;
 }
 
+/* Prepares m with its context's settings and runs it on in; *out gets the 1000 scores. */
 static int prepare_and_run(hidp_model *m, const float *in, const float **out)
 {
     const int rc = hidp_model_prepare(m);
@@ -624,16 +625,22 @@ static void check_split_model(void)
 
     hidp_context *ctx = NULL;
     hidp_model *m = NULL;
-    float in[IMG], one[1000];
+    static float in[IMG], in2[IMG], one[1000], one2[1000];
     const float *out;
-    for (int i = 0; i < IMG; i++)
+    for (int i = 0; i < IMG; i++) {
         in[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
+        in2[i] = (float)((i * 104729) % 89) / 44.0f - 1.0f;
+    }
     int rc = hidp_context_create(&ctx, 0);
     hidp_context_set_tuning(ctx, 0); /* these check the plan made at prepare (test_tune: after) */
     if (rc == 0)
         rc = load_resnet(ctx, &m);
     if (rc == 0)
-        rc = prepare_and_run(m, in, &out);
+        rc = prepare_and_run(m, in2, &out);
+    if (rc == 0)
+        memcpy(one2, out, sizeof one2);
+    if (rc == 0)
+        rc = run_once(m, in, &out);
     if (!tap_ok(rc == 0, "split: resnet18 at 64 runs on one thread (%s)",
                 ctx ? hidp_context_last_error(ctx) : "no context"))
         goto done;
@@ -701,6 +708,18 @@ static void check_split_model(void)
     const double worst2 = rc == 0 ? max_diff(out, one, 1000) : INFINITY;
     tap_ok(rc == 0 && wake_split > 0 && worst2 <= 1e-4, "wake-up 10 us: %d layers split, output "
            "equals the 1-thread run (%.3g)", wake_split, worst2);
+    /* random plans with the slower worker: it waits only where it has a slice before the next
+     * barrier and passes through the others; the outputs, two inputs in turn, do not move */
+    const float *const ins[2] = {in, in2}, *const refs[2] = {one, one2};
+    const plan_check_result r = rc == 0 ? plan_check_random(m, 30, 777, ins, IMG, refs, 1000)
+                                        : (plan_check_result){0, 0, 0, 0, INFINITY};
+    tap_ok(rc == 0 && hidp__exec_slower(m->exec, 1) && !hidp__exec_slower(m->exec, 0),
+           "random plans: worker 1 is the slower one");
+    tap_ok(r.plans == 30 && r.wrong == 0 && r.waits > 0 && r.passes > 0, "random plans: in 30 "
+           "plans each worker waits where it should (%d waits, %d passed through, %d wrong)",
+           r.waits, r.passes, r.wrong);
+    tap_ok(r.worst <= 1e-4, "random plans: 4 runs of each, two inputs in turn, equal the "
+           "1-thread runs (%.3g)", r.worst);
     hidp_context_set_cores(ctx, "7");
     rc = hidp_model_prepare(m);
     tap_ok(rc == HIDP_EINVAL && strstr(hidp_context_last_error(ctx), "PU 7"),

@@ -1,0 +1,35 @@
+/*
+ * plan_check.h - a check shared by the tests that hand the executor plans of their own
+ * (test_tune on equal cores, test_topo on a slower core): random plans, where each worker waits,
+ * and outputs that must not move.
+ */
+#ifndef HIDP_TEST_PLAN_CHECK_H
+#define HIDP_TEST_PLAN_CHECK_H
+
+#include <stddef.h>
+
+#include "../engine/model.h"
+
+/* Whether worker w of m's executor should wait at the barrier after node: at the last node,
+ * worker 0 only; elsewhere a worker of the fastest kind always, a slower one when it has a slice
+ * in a node after this one up to the next barrier. 0 where there is no barrier. */
+int plan_check_should_wait(const hidp_model *m, int node, int w);
+
+typedef struct plan_check_result {
+    int plans;    /* plans made and run */
+    int wrong;    /* (node, worker) pairs where the executor's waits differ from the rule */
+    int waits;    /* waits, and arrivals that go on without waiting, over all plans */
+    int passes;
+    double worst; /* largest |output - reference| over every run, INFINITY if one failed */
+} plan_check_result;
+
+/* Gives m's executor `plans` random plans (each node split or on worker 0 alone, from seed)
+ * and runs each four times, alternating in[0] and in[1] (count floats each) against their
+ * reference outputs ref[0] and ref[1] (ref_count floats). Alternating matters: with one input,
+ * a worker that read a value before its producer finished would still find the right numbers
+ * there, left by the run before. */
+plan_check_result plan_check_random(hidp_model *m, int plans, unsigned seed,
+                                    const float *const in[2], size_t count,
+                                    const float *const ref[2], size_t ref_count);
+
+#endif
