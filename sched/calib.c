@@ -49,7 +49,7 @@ static double now_s(void)
 typedef struct probe {
     const hidp__topo *t;
     int pu;
-    volatile const int *go;
+    const atomic_int *go;
     double gflops;
     int rc;
     hidp__err err;
@@ -78,7 +78,7 @@ static void *probe_main(void *arg)
     const hidp__sgemm_matrix bm = {b, CALIB_N};
     const hidp__sgemm_call call = {.kern = kern, .m = CALIB_M, .n = CALIB_N, .k = CALIB_K,
                                    .a_packed = a, .b_src = &bm, .c = c, .ldc = CALIB_N};
-    while (!*p->go)
+    while (!atomic_load_explicit(p->go, memory_order_acquire))
         ;
     hidp__sgemm(&call, 0, CALIB_M, s);
     long runs = 0;
@@ -100,7 +100,7 @@ static int measure(const hidp__topo *t, const int *pus, int n, double *gflops, h
 {
     probe *pr = calloc((size_t)n, sizeof *pr);
     pthread_t *tid = calloc((size_t)n, sizeof *tid);
-    volatile int go = 0;
+    atomic_int go = 0;
     int rc = 0, started = 0;
     if (!pr || !tid) {
         rc = hidp__fail(err, HIDP_ENOMEM, "calibration: out of memory");
@@ -113,7 +113,7 @@ static int measure(const hidp__topo *t, const int *pus, int n, double *gflops, h
             break;
         }
     }
-    go = 1;
+    atomic_store_explicit(&go, 1, memory_order_release);
     for (int i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
     for (int i = 0; i < started && rc == 0; i++) {
@@ -137,7 +137,8 @@ typedef struct waker {
     const hidp__topo *t;
     int pu;
     atomic_int *word;   /* bumped once per round */
-    double *sent;       /* when the round's wake was sent (written before the bump) */
+    _Atomic double *sent; /* when the round's wake was sent (written before the bump; atomic
+                           * as the next round's may overlap a slow sleeper's read) */
     double total;       /* the sleeper's sum of wake-up delays */
 } waker;
 
@@ -151,7 +152,7 @@ static void *sleeper_main(void *arg)
         int v;
         while ((v = atomic_load(p->word)) < r)
             syscall(SYS_futex, (int *)p->word, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
-        p->total += now_s() - *p->sent;
+        p->total += now_s() - atomic_load_explicit(p->sent, memory_order_relaxed);
     }
     return NULL;
 }
@@ -162,7 +163,7 @@ static void *sleeper_main(void *arg)
 static double measure_wake(const hidp__topo *t, int a, int b)
 {
     atomic_int word = 0;
-    double sent = 0;
+    _Atomic double sent = 0;
     waker w = {t, b, &word, &sent, 0};
     pthread_t tid;
     hidp__err err = {0, ""};
@@ -172,7 +173,7 @@ static double measure_wake(const hidp__topo *t, int a, int b)
     for (int r = 1; r <= WAKE_ROUNDS; r++) {
         const struct timespec nap = {0, 300000}; /* the sleeper is in the kernel by then */
         nanosleep(&nap, NULL);
-        sent = now_s();
+        atomic_store_explicit(&sent, now_s(), memory_order_relaxed);
         atomic_store(&word, r);
         syscall(SYS_futex, (int *)&word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     }
