@@ -273,24 +273,16 @@ static long group_period_us(void)
     return us;
 }
 
-int main(int argc, char **argv)
+/* Calibrates the two kinds the way hidp does, with the little probe throttled, and writes
+ * hidp's calibration file for this topology. 0, or 1 after saying why. */
+static int calibrate(void)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: little_core CGROUP_DIR MODEL|ZOO-NAME [RUNS [ROUNDS]]\n"
-                        "(run it through bench/little_core.sh, which makes the group)\n");
-        return 2;
-    }
-    group = argv[1];
-    const int min_runs = argc > 3 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 21;
-    int rounds = argc > 4 ? atoi(argv[4]) : 10;
-    rounds = rounds < 1 ? 1 : rounds > MAX_ROUNDS ? MAX_ROUNDS : rounds;
     hidp__err err = {0, ""};
-
-    /* calibration, the little probe throttled */
     hidp__topo topo = {0};
     if (hidp__topo_load(&topo, &err) != 0 || topo.n_kinds != 2 || !topo.this_system) {
         fprintf(stderr, "little_core: need HWLOC_XMLFILE naming PU 0 and PU 1 as two kinds and "
                         "HWLOC_THISSYSTEM=1 (%s)\n", err.msg);
+        hidp__topo_destroy(&topo);
         return 1;
     }
     probe pr[2] = {{0, 0}, {1, 0}};
@@ -300,21 +292,21 @@ int main(int argc, char **argv)
     for (int i = 0; i < 2; i++)
         pthread_join(th[i], NULL);
     move_pu1_threads(1);
-    char path[4200];
+    char path[4200], dir[4200], cmd[4300];
     if (hidp__calib_path(&topo, path, sizeof path, &err) != 0) {
         fprintf(stderr, "little_core: %s\n", err.msg);
+        hidp__topo_destroy(&topo);
         return 1;
     }
-    char dir[4200];
     snprintf(dir, sizeof dir, "%s", path);
     *strrchr(dir, '/') = '\0';
-    char cmd[4300];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
-    if (system(cmd) != 0)
+    FILE *f = system(cmd) == 0 ? fopen(path, "w") : NULL;
+    if (!f) {
+        fprintf(stderr, "little_core: cannot write %s\n", path);
+        hidp__topo_destroy(&topo);
         return 1;
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return 1;
+    }
     /* kind 0 is PU 0 (big), kind 1 PU 1 (little) in this2.xml */
     const double wake = hidp__calib_wake_us(&topo, 0, 1);
     fprintf(f, "# written by bench/little_core with PU 1 throttled\n"
@@ -324,60 +316,41 @@ int main(int argc, char **argv)
     hidp__topo_destroy(&topo);
     printf("calibration: big PU 0 %.1f GFLOP/s, little PU 1 %.1f GFLOP/s (%.0f%%), wake-up "
            "%.1f us\n", pr[0].gflops, pr[1].gflops, 100.0 * pr[1].gflops / pr[0].gflops, wake);
+    return 0;
+}
 
-    void *onnx = NULL;
-    size_t size = 0;
-    if (access(argv[2], R_OK) != 0) {
-        hidp_context *zoo;
-        hidp_context_create(&zoo, 0);
-        if (hidp_zoo_build(zoo, argv[2], 0, 224, &onnx, &size) != 0) {
-            fprintf(stderr, "little_core: %s\n", hidp_context_last_error(zoo));
-            return 1;
-        }
-        hidp_context_destroy(zoo);
-    }
-    enum { BIG, LITTLE, EQUAL, EQUAL_TUNED, PREPARED, TUNED, N_SETTINGS };
-    const int cal = HIDP_SPLIT_CALIBRATED, eq = HIDP_SPLIT_EQUAL;
-    setting set[N_SETTINGS] = {
-        [BIG] = {"big core only", 1, cal, 0, "0"},
-        [LITTLE] = {"little core only", 1, cal, 0, "1"},
-        [EQUAL] = {"both, equal split", 2, eq, 0, "0,1"},
-        [EQUAL_TUNED] = {"both, equal split, tuned", 2, eq, 1, "0,1"},
-        [PREPARED] = {"both, calibrated, as prepared", 2, cal, 0, "0,1"},
-        [TUNED] = {"both, calibrated, tuned (default)", 2, cal, 1, "0,1"},
-    };
-    float *in = NULL;
+/* Floats in the model's first input (model is a file, or onnx holds a zoo model's bytes);
+ * 0 after saying why when it does not load. */
+static size_t input_floats(const char *model, const void *onnx, size_t size)
+{
+    hidp_context *ctx;
+    hidp_model *m;
     size_t n = 0;
-    {
-        hidp_context *probe_ctx;
-        hidp_model *m;
-        hidp_context_create(&probe_ctx, 0);
-        const int rc = onnx ? hidp_model_load_memory(probe_ctx, onnx, size, &m)
-                            : hidp_model_load(probe_ctx, argv[2], &m);
-        if (rc != 0) {
-            fprintf(stderr, "little_core: %s\n", hidp_context_last_error(probe_ctx));
-            return 1;
-        }
-        hidp_tensor_info ti;
-        hidp_model_input_info(m, 0, &ti);
+    hidp_context_create(&ctx, 0);
+    const int rc = onnx ? hidp_model_load_memory(ctx, onnx, size, &m)
+                        : hidp_model_load(ctx, model, &m);
+    hidp_tensor_info ti;
+    if (rc == 0 && hidp_model_input_info(m, 0, &ti) == 0) {
         n = 1;
         for (int i = 0; i < ti.ndim; i++)
             n *= (size_t)(ti.dims[i] > 0 ? ti.dims[i] : 1);
-        hidp_model_destroy(m);
-        hidp_context_destroy(probe_ctx);
+    } else {
+        fprintf(stderr, "little_core: %s\n", hidp_context_last_error(ctx));
     }
-    in = malloc(n * sizeof *in);
-    for (size_t i = 0; i < n; i++)
-        in[i] = (float)((i * 7919) % 1000) / 500.0f - 1.0f;
-    printf("model %s\n", argv[2]);
-    for (int k = 0; k < N_SETTINGS; k++)
-        set_up(&set[k], argv[2], onnx, size, in, n);
-    hidp_free(onnx);
+    if (rc == 0)
+        hidp_model_destroy(m);
+    hidp_context_destroy(ctx);
+    return n;
+}
 
-    /* Every setting gets a block of runs in each round, in turn, so a drift in this machine's
-     * speed (a shared VM's neighbours) moves all of them alike and the ratios stay. Each
-     * setting gets at least RUNS runs and a second of them in all, so a short model sees a
-     * hundred quota periods. Between blocks the group's quota refills (two periods). */
+enum { BIG, LITTLE, EQUAL, EQUAL_TUNED, PREPARED, TUNED, N_SETTINGS };
+
+/* Every setting gets a block of runs in each round, in turn, so a drift in this machine's speed
+ * (a shared VM's neighbours) moves all of them alike and the ratios stay. Each setting gets at
+ * least min_runs runs and a second of them in all, so a short model sees a hundred quota
+ * periods. Between blocks the group's quota refills (two periods). */
+static void time_rounds(setting *set, int rounds, int min_runs)
+{
     const long period_us = group_period_us();
     int per_block[N_SETTINGS];
     for (int k = 0; k < N_SETTINGS; k++) {
@@ -388,13 +361,21 @@ int main(int argc, char **argv)
         total = total > 5000 ? 5000 : total;
         per_block[k] = (total + rounds - 1) / rounds;
         set[k].t = malloc((size_t)(per_block[k] * rounds) * sizeof *set[k].t);
+        if (!set[k].t) {
+            fprintf(stderr, "little_core: out of memory\n");
+            exit(1);
+        }
     }
     for (int r = 0; r < rounds; r++)
         for (int k = 0; k < N_SETTINGS; k++) {
             usleep((useconds_t)(2 * period_us));
             time_block(&set[k], r, per_block[k]);
         }
+}
 
+/* The medians, the ideal, and the tuned split against it (overall and round by round). */
+static void report(setting *set, int rounds)
+{
     int fewest = set[0].runs, most = set[0].runs;
     for (int k = 1; k < N_SETTINGS; k++) {
         fewest = set[k].runs < fewest ? set[k].runs : fewest;
@@ -410,7 +391,6 @@ int main(int argc, char **argv)
                100.0 * (double)set[k].used.throttled / set[k].runs);
     }
     const double ideal = med[BIG] * med[LITTLE] / (med[BIG] + med[LITTLE]);
-    /* the spread: each round's tuned latency against that round's ideal */
     double lo = 1e9, hi = 0;
     for (int r = 0; r < rounds; r++) {
         const double b = set[BIG].round_med[r], l = set[LITTLE].round_med[r];
@@ -423,6 +403,54 @@ int main(int argc, char **argv)
            "equal split (%.2fx tuned equal); as prepared: %.0f%% of ideal\n",
            100.0 * ideal / med[TUNED], 100.0 * lo, 100.0 * hi, med[BIG] / med[TUNED],
            med[EQUAL] / med[TUNED], med[EQUAL_TUNED] / med[TUNED], 100.0 * ideal / med[PREPARED]);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: little_core CGROUP_DIR MODEL|ZOO-NAME [RUNS [ROUNDS]]\n"
+                        "(run it through bench/little_core.sh, which makes the group)\n");
+        return 2;
+    }
+    group = argv[1];
+    const int min_runs = argc > 3 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 21;
+    int rounds = argc > 4 ? atoi(argv[4]) : 10;
+    rounds = rounds < 1 ? 1 : rounds > MAX_ROUNDS ? MAX_ROUNDS : rounds;
+    if (calibrate() != 0)
+        return 1;
+
+    void *onnx = NULL;
+    size_t size = 0;
+    if (access(argv[2], R_OK) != 0) {
+        hidp_context *zoo;
+        hidp_context_create(&zoo, 0);
+        if (hidp_zoo_build(zoo, argv[2], 0, 224, &onnx, &size) != 0) {
+            fprintf(stderr, "little_core: %s\n", hidp_context_last_error(zoo));
+            return 1;
+        }
+        hidp_context_destroy(zoo);
+    }
+    const size_t n = input_floats(argv[2], onnx, size);
+    float *in = n ? malloc(n * sizeof *in) : NULL;
+    if (!in)
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        in[i] = (float)((i * 7919) % 1000) / 500.0f - 1.0f;
+    const int cal = HIDP_SPLIT_CALIBRATED, eq = HIDP_SPLIT_EQUAL;
+    setting set[N_SETTINGS] = {
+        [BIG] = {"big core only", 1, cal, 0, "0"},
+        [LITTLE] = {"little core only", 1, cal, 0, "1"},
+        [EQUAL] = {"both, equal split", 2, eq, 0, "0,1"},
+        [EQUAL_TUNED] = {"both, equal split, tuned", 2, eq, 1, "0,1"},
+        [PREPARED] = {"both, calibrated, as prepared", 2, cal, 0, "0,1"},
+        [TUNED] = {"both, calibrated, tuned (default)", 2, cal, 1, "0,1"},
+    };
+    printf("model %s\n", argv[2]);
+    for (int k = 0; k < N_SETTINGS; k++)
+        set_up(&set[k], argv[2], onnx, size, in, n);
+    hidp_free(onnx);
+    time_rounds(set, rounds, min_runs);
+    report(set, rounds);
     for (int k = 0; k < N_SETTINGS; k++) {
         hidp_model_destroy(set[k].m);
         hidp_context_destroy(set[k].ctx);
