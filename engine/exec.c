@@ -513,9 +513,8 @@ static void plan_all(hidp__exec *e)
     for (int i = g->n_nodes - 1; i >= 0; i--) {
         for (int w = 0; w < t; w++) {
             char *waits = &e->waits[(size_t)i * (size_t)t + (size_t)w];
-            const int fast = !e->spin_ns || e->spin_ns[w] > 0;
             *waits = e->barrier_after[i] &&
-                     (i == g->n_nodes - 1 ? w == 0 : busy[w] || fast);
+                     (i == g->n_nodes - 1 ? w == 0 : busy[w] || !hidp__exec_slower(e, w));
             if (e->barrier_after[i])
                 busy[w] = 0;
             busy[w] |= !slice_empty(e->slices[(size_t)i * (size_t)t + (size_t)w]);
