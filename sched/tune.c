@@ -150,7 +150,6 @@ static void choose_layers(hidp__tuner *t)
         chosen[i] = split < solo * SPLIT_MARGIN ? HIDP__PLAN_SPLIT : HIDP__PLAN_SOLO;
         any |= chosen[i] == HIDP__PLAN_SPLIT;
     }
-    t->trial = 0;
     t->n_cand = 0;
     if (t->pass == 0) {
         for (int k = 0; k < (t->unequal && any ? N_TRIMS : 1); k++)

@@ -13,8 +13,9 @@
  *      a run, one throttled by a CPU quota or a little core sharing its cluster's clock, is
  *      faster or slower in the short bursts of one layer than its calibrated average says),
  *      and of the plan estimated at prepare; after the first round only those within 10% of
- *      the best go on, and the candidate with the lowest median latency stays. Layers measured one by one can each gain and still lose together (a slow core's
- *      quota spent early), which only whole runs show;
+ *      the best go on, and the candidate with the lowest median latency stays. Layers
+ *      measured one by one can each gain and still lose together (a slow core's quota spent
+ *      early), which only whole runs show;
  *   3. when 2 chose a trim other than 1: the layers again, split at that trim, then whole runs
  *      of both layer phases' modes at that trim (a layer not worth sharing at the calibrated
  *      shares may be at the trimmed ones).

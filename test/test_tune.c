@@ -55,7 +55,6 @@ static double estimate_fast(const signed char *mode, double trim, double layers_
     return mode[0] == HIDP__PLAN_AUTO ? layers_s / 2 : layers_s;
 }
 
-/* Measured modes are fastest with the slower cores' shares at 0.8 of calibrated. */
 /* The measured plan is fastest at trim best_trim, slower the further from it. */
 static double best_trim = 0.8;
 static double best_at_trim(const signed char *mode, double trim, double layers_s)
@@ -229,14 +228,31 @@ enum { IMG = 3 * 64 * 64, SCORES = 1000 };
 
 static float in[IMG]; /* the test pattern every model here runs on */
 
+/* Runs the prepared m once on input and copies its SCORES scores to scores. 0, or the failing
+ * call's code (HIDP_ESHAPE for another count). */
+static int run_scores(hidp_model *m, const float *input, float *scores)
+{
+    const float *out = NULL;
+    size_t count = 0;
+    int rc = hidp_model_set_input(m, 0, input, IMG);
+    if (rc == 0)
+        rc = hidp_model_run(m);
+    if (rc == 0)
+        rc = hidp_model_output(m, 0, &out, &count);
+    if (rc == 0 && count != SCORES)
+        rc = HIDP_ESHAPE;
+    if (rc == 0)
+        memcpy(scores, out, SCORES * sizeof *scores);
+    return rc;
+}
+
 /* Builds zoo model `name` at 64x64 in ctx (seed 1), runs it once with the reference kernels on
  * `in` and keeps its scores in ref; *m stays loaded (the caller destroys it), back on the
  * optimized kernels for its next prepare. 0, or the failing call's code. */
 static int reference_run(hidp_context *ctx, const char *name, float *ref, hidp_model **m)
 {
     void *onnx = NULL;
-    size_t size = 0, count = 0;
-    const float *out = NULL;
+    size_t size = 0;
     for (int i = 0; i < IMG; i++)
         in[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
     int rc = hidp_zoo_build(ctx, name, 1, 64, &onnx, &size);
@@ -248,15 +264,7 @@ static int reference_run(hidp_context *ctx, const char *name, float *ref, hidp_m
     if (rc == 0)
         rc = hidp_model_prepare(*m);
     if (rc == 0)
-        rc = hidp_model_set_input(*m, 0, in, IMG);
-    if (rc == 0)
-        rc = hidp_model_run(*m);
-    if (rc == 0)
-        rc = hidp_model_output(*m, 0, &out, &count);
-    if (rc == 0 && count != SCORES)
-        rc = HIDP_ESHAPE;
-    if (rc == 0)
-        memcpy(ref, out, SCORES * sizeof *ref);
+        rc = run_scores(*m, in, ref);
     if (*m)
         hidp__model_set_reference(*m, 0);
     return rc;
@@ -405,17 +413,7 @@ static void check_random_plans(void)
         rc = reference_run(ctx, "mobilenet_v2", ref, &m);
     }
     if (rc == 0) /* still prepared with the reference kernels */
-        rc = hidp_model_set_input(m, 0, in2, IMG);
-    if (rc == 0)
-        rc = hidp_model_run(m);
-    const float *out = NULL;
-    size_t count = 0;
-    if (rc == 0)
-        rc = hidp_model_output(m, 0, &out, &count);
-    if (rc == 0 && count != SCORES)
-        rc = HIDP_ESHAPE;
-    if (rc == 0)
-        memcpy(ref2, out, SCORES * sizeof *ref2);
+        rc = run_scores(m, in2, ref2);
     if (rc == 0) {
         hidp_context_set_threads(ctx, 3);
         hidp_context_set_split(ctx, HIDP_SPLIT_EQUAL);
