@@ -78,6 +78,8 @@ static int tuning_step(hidp_model *m)
         const int split = hidp__tuner_split_layers(m->tuner);
         if (split < 0)
             hidp__log(m->ctx, HIDP_LOG_INFO, "plan tuned: the plan estimated at prepare stays");
+        else if (split == 0)
+            hidp__log(m->ctx, HIDP_LOG_INFO, "plan tuned: every layer on the fastest core alone");
         else
             hidp__log(m->ctx, HIDP_LOG_INFO, "plan tuned: %d of %d layers split, slower cores' "
                       "shares x%.1f", split, m->g.n_nodes, trim);

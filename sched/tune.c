@@ -14,8 +14,9 @@
  * picks x2.0 there, 0.2-0.5 ms faster than x1). The executor caps a share at the fastest's. */
 static const double trims[] = {1.0, 0.8, 0.6, 1.25, 1.6, 2.0, 2.5};
 #define N_TRIMS ((int)(sizeof trims / sizeof trims[0]))
-/* The whole-run candidates: the measured modes at each trim, and the plan estimated at prepare. */
-#define MAX_CANDIDATES (N_TRIMS + 1)
+/* The whole-run candidates: the measured modes at each trim, the plan estimated at prepare, and
+ * the fastest worker alone. */
+#define MAX_CANDIDATES (N_TRIMS + 2)
 /* Runs of a candidate that count: rounds x (block - 1). */
 #define MAX_KEPT (HIDP__TUNE_WHOLE_ROUNDS * (HIDP__TUNE_MAX_BLOCK - 1))
 
@@ -29,12 +30,14 @@ static const double trims[] = {1.0, 0.8, 0.6, 1.25, 1.6, 2.0, 2.5};
 
 enum { PHASE_LAYERS, PHASE_WHOLE, PHASE_DONE };
 
-/* A whole-run candidate: the modes of a layer phase (or the estimate's, all AUTO) and a trim. */
+/* A whole-run candidate: the modes of a layer phase (or the estimate's, all AUTO, or every layer
+ * solo) and a trim. */
 typedef struct candidate {
-    int modes; /* which layer phase's verdict (0, 1), or ESTIMATE */
+    int modes; /* which layer phase's verdict (0, 1), ESTIMATE or ALONE */
     double trim;
 } candidate;
 #define ESTIMATE (-1)
+#define ALONE (-2)
 
 struct hidp__tuner {
     int n, unequal, phase, trial, made;
@@ -127,6 +130,8 @@ int hidp__tuner_next(hidp__tuner *t, signed char *mode, double *trim)
         &t->cand[t->phase == PHASE_WHOLE ? t->live[t->slot / t->block] : t->chosen_cand];
     if (c->modes == ESTIMATE)
         memset(mode, HIDP__PLAN_AUTO, (size_t)t->n);
+    else if (c->modes == ALONE)
+        memset(mode, HIDP__PLAN_SOLO, (size_t)t->n);
     else
         memcpy(mode, t->chosen[c->modes], (size_t)t->n);
     *trim = c->trim;
@@ -135,8 +140,11 @@ int hidp__tuner_next(hidp__tuner *t, signed char *mode, double *trim)
 
 /* Ends a layer phase: each splittable layer keeps the faster of its two medians. Then come
  * the whole-run candidates. After the first: those modes at every trim (at 1 alone on equal
- * cores, or when nothing is split, where shares do not matter), and the plan estimated at
- * prepare, so that tuning never ends on a plan slower than where it started. After the second
+ * cores, or when nothing is split, where shares do not matter), the plan estimated at prepare,
+ * so that tuning never ends on a plan slower than where it started, and, when anything is split,
+ * every layer solo, so that it never ends slower than the fastest core alone (a core whose
+ * wake-ups cost more than its share saves in every layer, layers measured one by one that each
+ * gain and lose together). After the second
  * (run at the trim the first chose): the two phases' modes at that trim. */
 static void choose_layers(hidp__tuner *t)
 {
@@ -155,6 +163,8 @@ static void choose_layers(hidp__tuner *t)
         for (int k = 0; k < (t->unequal && any ? N_TRIMS : 1); k++)
             t->cand[t->n_cand++] = (candidate){0, trims[k]};
         t->cand[t->n_cand++] = (candidate){ESTIMATE, 1.0};
+        if (any)
+            t->cand[t->n_cand++] = (candidate){ALONE, 1.0};
     } else {
         t->cand[t->n_cand++] = (candidate){0, t->layer_trim};
         t->cand[t->n_cand++] = (candidate){1, t->layer_trim};
@@ -198,7 +208,8 @@ static int fastest_live(const hidp__tuner *t, double *best)
 }
 
 /* Ends a whole-run phase: the live candidate with the lowest median latency (the earlier on a
- * tie: measured modes before the estimate, and trims in the order of trims[]). When the first
+ * tie: measured modes before the estimate, the estimate before the fastest worker alone, and
+ * trims in the order of trims[]). When the first
  * pass chose measured modes at a trim other than 1, the layers are measured again at that trim:
  * a layer that did not repay sharing at the calibrated shares may at the trimmed ones. */
 static void choose_whole(hidp__tuner *t)
@@ -261,6 +272,8 @@ int hidp__tuner_split_layers(const hidp__tuner *t)
     const candidate *c = &t->cand[t->chosen_cand];
     if (c->modes == ESTIMATE)
         return -1;
+    if (c->modes == ALONE)
+        return 0;
     int count = 0;
     for (int i = 0; i < t->n; i++)
         count += t->chosen[c->modes][i] == HIDP__PLAN_SPLIT;

@@ -12,7 +12,8 @@
  *      1.25, 1.6, 2 and 2.5 (only with cores of unequal speed: a core whose speed varies within
  *      a run, one throttled by a CPU quota or a little core sharing its cluster's clock, is
  *      faster or slower in the short bursts of one layer than its calibrated average says),
- *      and of the plan estimated at prepare; after the first round only those within 10% of
+ *      of the plan estimated at prepare and of every layer on the fastest worker alone (when
+ *      step 1 split any); after the first round only those within 10% of
  *      the best go on, and the candidate with the lowest median latency stays. Layers
  *      measured one by one can each gain and still lose together (a slow core's quota spent
  *      early), which only whole runs show;
@@ -34,8 +35,9 @@ typedef struct hidp__tuner hidp__tuner;
  * counted: it still pays for what the run before did (a spent CPU quota, caches), and on a
  * throttled core that would charge one candidate for another's appetite. Trials in all:
  * 2 x LAYER_ROUNDS, then a round of blocks of every candidate (2, or 8 with cores of unequal
- * speed) and up to WHOLE_ROUNDS - 1 more of those within 10% of the best (none when one is
- * left); with step 3 as much again for its 2 candidates. */
+ * speed, and one more for the fastest worker alone when a layer is split) and up to
+ * WHOLE_ROUNDS - 1 more of those within 10% of the best (none when one is left); with step 3
+ * as much again for its 2 candidates. */
 #define HIDP__TUNE_LAYER_ROUNDS 5
 #define HIDP__TUNE_WHOLE_ROUNDS 3
 #define HIDP__TUNE_MAX_BLOCK 32
@@ -55,7 +57,8 @@ int hidp__tuner_next(hidp__tuner *t, signed char *mode, double *trim);
 /* The trial's results: each layer's wall time and the whole run's, in seconds. */
 void hidp__tuner_feed(hidp__tuner *t, const double *layer_s, double total_s);
 
-/* After tuning: how many layers are split (-1: the estimated plan won, the executor decides),
+/* After tuning: how many layers are split (-1: the estimated plan won, the executor decides;
+ * 0: the fastest worker alone won),
  * and the chosen trim. */
 int hidp__tuner_split_layers(const hidp__tuner *t);
 double hidp__tuner_trim(const hidp__tuner *t);

@@ -55,30 +55,47 @@ static double estimate_fast(const signed char *mode, double trim, double layers_
     return mode[0] == HIDP__PLAN_AUTO ? layers_s / 2 : layers_s;
 }
 
-/* The measured plan is fastest at trim best_trim, slower the further from it. */
+/* The measured plan is fastest at trim best_trim, slower the further from it; every layer solo
+ * is slow, the estimate slower. */
 static double best_trim = 0.8;
 static double best_at_trim(const signed char *mode, double trim, double layers_s)
 {
     (void)layers_s;
-    return mode[0] == HIDP__PLAN_AUTO ? 1.0 : 0.030 + fabs(trim - best_trim) * 0.01;
+    if (mode[0] == HIDP__PLAN_AUTO)
+        return 1.0;
+    return mode[0] == HIDP__PLAN_SOLO ? 0.5 : 0.030 + fabs(trim - best_trim) * 0.01;
+}
+
+/* Every layer on the fastest worker alone is the fastest whole run (a slower core whose
+ * wake-ups cost more than its shares save, though each layer measured alone gained). */
+static double alone_fast(const signed char *mode, double trim, double layers_s)
+{
+    (void)trim;
+    int split = 0;
+    for (int i = 0; i < N; i++)
+        split |= mode[i] != HIDP__PLAN_SOLO;
+    return split ? 2 * layers_s : layers_s;
 }
 
 /* Trials with blocks of 2 runs (block_min_s 0). After the first round of whole runs only the
  * candidates within 10% of the best go on, and one left ends the phase. */
 enum {
     LAYER_TRIALS = 2 * HIDP__TUNE_LAYER_ROUNDS,
-    /* equal cores: the measured modes and the estimate, one of them far behind */
-    EQUAL_TRIALS = LAYER_TRIALS + 2 * 2,
+    /* equal cores: the measured modes, the estimate and every layer solo, two of them far
+     * behind */
+    EQUAL_TRIALS = LAYER_TRIALS + 3 * 2,
+    /* the fewest on a model: nothing worth splitting, so the measured modes and the estimate */
+    MIN_TRIALS = LAYER_TRIALS + 2 * 2,
     /* a trim other than 1 chosen: the layers again at it, then its two sets of modes (equally
      * fast here, so all rounds) */
     RETRIM_TRIALS = LAYER_TRIALS + 2 * 2 * HIDP__TUNE_WHOLE_ROUNDS,
-    /* unequal cores, best at x0.8: 8 candidates, then x0.6, 0.8 and 1 (within 10%) go on */
+    /* unequal cores, best at x0.8: 9 candidates, then x0.6, 0.8 and 1 (within 10%) go on */
     UNEQUAL_08_TRIALS =
-        LAYER_TRIALS + 8 * 2 + 3 * 2 * (HIDP__TUNE_WHOLE_ROUNDS - 1) + RETRIM_TRIALS,
+        LAYER_TRIALS + 9 * 2 + 3 * 2 * (HIDP__TUNE_WHOLE_ROUNDS - 1) + RETRIM_TRIALS,
     /* best at x2: the others are all more than 10% behind after one round */
-    UNEQUAL_2_TRIALS = LAYER_TRIALS + 8 * 2 + RETRIM_TRIALS,
-    /* the most on equal cores: two close candidates in blocks of the longest */
-    MAX_TRIALS = LAYER_TRIALS + 2 * HIDP__TUNE_MAX_BLOCK * HIDP__TUNE_WHOLE_ROUNDS
+    UNEQUAL_2_TRIALS = LAYER_TRIALS + 9 * 2 + RETRIM_TRIALS,
+    /* the most on equal cores: three close candidates in blocks of the longest */
+    MAX_TRIALS = LAYER_TRIALS + 3 * HIDP__TUNE_MAX_BLOCK * HIDP__TUNE_WHOLE_ROUNDS
 };
 
 static void check_tuner(void)
@@ -124,6 +141,20 @@ static void check_tuner(void)
                hidp__tuner_split_layers(t));
     }
     hidp__tuner_destroy(t);
+
+    /* the fastest worker alone wins the whole runs: every layer stays solo, on unequal cores as
+     * on equal ones */
+    for (int unequal = 0; unequal < 2; unequal++) {
+        if (!tap_ok(hidp__tuner_create(&t, N, can, unequal, 0, &err) == 0,
+                    "tuner: create, alone wins (unequal %d)", unequal))
+            continue;
+        drive(t, split, solo, -1, alone_fast, mode, &trim);
+        tap_ok(mode[0] == HIDP__PLAN_SOLO && mode[1] == HIDP__PLAN_SOLO &&
+                   mode[2] == HIDP__PLAN_SOLO && hidp__tuner_split_layers(t) == 0,
+               "tuner: the fastest worker alone is kept when it wins (unequal %d: modes %d %d %d, "
+               "split %d)", unequal, mode[0], mode[1], mode[2], hidp__tuner_split_layers(t));
+        hidp__tuner_destroy(t);
+    }
 
     /* unequal cores: trims are tried and the best whole run wins, below 1 (a slower core
      * slower in a real run than calibrated) or above (faster in short bursts) */
@@ -178,16 +209,17 @@ static void check_tuner(void)
     hidp__tuner_destroy(t);
 
     /* blocks sized to last block_min_s: the split trials took 2.06 ms, so 0.05 s wants blocks
-     * of 26 runs (25 counted); 1000 s is capped at HIDP__TUNE_MAX_BLOCK */
+     * of 26 runs (25 counted); 1000 s is capped at HIDP__TUNE_MAX_BLOCK. One round of the three
+     * candidates: the estimate and every layer solo fall far behind. */
     if (tap_ok(hidp__tuner_create(&t, N, can, 0, 0.05, &err) == 0, "tuner: create, 50 ms blocks")) {
         const int got = drive(t, split, solo, -1, estimate_slow, mode, &trim);
-        tap_ok(got == LAYER_TRIALS + 2 * 26,
+        tap_ok(got == LAYER_TRIALS + 3 * 26,
                "tuner: 50 ms blocks of 2.06 ms runs are 26 runs (%d trials)", got);
     }
     hidp__tuner_destroy(t);
     if (tap_ok(hidp__tuner_create(&t, N, can, 0, 1000, &err) == 0, "tuner: create, 1000 s")) {
         const int got = drive(t, split, solo, -1, estimate_slow, mode, &trim);
-        tap_ok(got == LAYER_TRIALS + 2 * HIDP__TUNE_MAX_BLOCK,
+        tap_ok(got == LAYER_TRIALS + 3 * HIDP__TUNE_MAX_BLOCK,
                "tuner: blocks stop at %d runs (%d trials)", HIDP__TUNE_MAX_BLOCK, got);
     }
     hidp__tuner_destroy(t);
@@ -217,7 +249,7 @@ static void check_tuner(void)
     const double slow_split[N] = {2e-3, 2e-3, 2e-3, 2e-3};
     if (tap_ok(hidp__tuner_create(&t, N, can, 1, 0, &err) == 0, "tuner: create, splits all slower")) {
         const int got = drive(t, slow_split, solo, -1, best_at_trim, mode, &trim);
-        tap_ok(got == EQUAL_TRIALS && hidp__tuner_split_layers(t) == 0,
+        tap_ok(got == MIN_TRIALS && hidp__tuner_split_layers(t) == 0,
                "tuner: no layer worth splitting, no trims (%d trials, %d split)", got,
                hidp__tuner_split_layers(t));
     }
@@ -320,11 +352,11 @@ static void check_model(void)
     if (!tap_ok(rc == 0, "model: prepared on 2 workers (%s)", hidp_context_last_error(ctx)))
         goto done;
     /* each of the first runs is a trial; each gives the reference output */
-    double worst = max_diff_over_runs(m, ref, EQUAL_TRIALS);
+    double worst = max_diff_over_runs(m, ref, MIN_TRIALS);
     tap_ok(worst <= 1e-4, "model: the %d trial runs match the reference (max |diff| %.3g)",
-           EQUAL_TRIALS, worst);
+           MIN_TRIALS, worst);
     const int left = hidp_model_tune(m); /* at least a round of 50 ms blocks */
-    tap_ok(left >= 0 && left <= MAX_TRIALS - EQUAL_TRIALS, "model: hidp_model_tune makes the "
+    tap_ok(left >= 0 && left <= MAX_TRIALS - MIN_TRIALS, "model: hidp_model_tune makes the "
            "trials left (%d)", left);
     tap_ok(hidp_model_tune(m) == 0, "model: after the trials hidp_model_tune has no runs left");
     int split = 0;
@@ -342,8 +374,8 @@ static void check_model(void)
     if (rc == 0)
         rc = hidp_model_set_input(m, 0, in, IMG);
     const int runs = rc == 0 ? hidp_model_tune(m) : rc;
-    tap_ok(runs >= EQUAL_TRIALS && runs <= MAX_TRIALS, "model: hidp_model_tune after a prepare "
-           "makes %d to %d runs (got %d)", EQUAL_TRIALS, MAX_TRIALS, runs);
+    tap_ok(runs >= MIN_TRIALS && runs <= MAX_TRIALS, "model: hidp_model_tune after a prepare "
+           "makes %d to %d runs (got %d)", MIN_TRIALS, MAX_TRIALS, runs);
 
     /* tuning off: no runs, and the plan made at prepare stays */
     hidp_context_set_tuning(ctx, 0);
