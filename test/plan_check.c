@@ -37,9 +37,14 @@ static double diff_on(hidp_model *m, const float *input, size_t count, const flo
     if (hidp_model_set_input(m, 0, input, count) != 0 || hidp_model_run(m) != 0 ||
         hidp_model_output(m, 0, &out, &got) != 0 || got != want_count)
         return INFINITY;
+    return plan_check_max_diff(out, want, want_count);
+}
+
+double plan_check_max_diff(const float *a, const float *b, size_t n)
+{
     double worst = 0;
-    for (size_t i = 0; i < want_count; i++) {
-        const double d = fabs((double)out[i] - want[i]);
+    for (size_t i = 0; i < n; i++) {
+        const double d = fabs((double)a[i] - b[i]);
         worst = d > worst ? d : worst;
     }
     return worst;

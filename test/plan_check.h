@@ -15,6 +15,10 @@
  * in a node after this one up to the next barrier. 0 where there is no barrier. */
 int plan_check_should_wait(const hidp_model *m, int node, int w);
 
+/* The largest |a[i] - b[i]| over n floats. (Written out: fmax() in such a loop made Debian 12's
+ * aarch64 cross GCC crash.) */
+double plan_check_max_diff(const float *a, const float *b, size_t n);
+
 typedef struct plan_check_result {
     int plans;    /* plans made and run */
     int wrong;    /* (node, worker) pairs where the executor's waits differ from the rule */

@@ -561,16 +561,6 @@ static int prepare_and_run(hidp_model *m, const float *in, const float **out)
     return rc ? rc : run_once(m, in, out);
 }
 
-static double max_diff(const float *a, const float *b, int n)
-{
-    double worst = 0;
-    for (int i = 0; i < n; i++) {
-        const double d = fabs((double)a[i] - b[i]);
-        worst = d > worst ? d : worst;
-    }
-    return worst;
-}
-
 /* Writes calibration text to path, then makes a new context (which rereads it) and model: 2
  * workers on PUs 0 and 1, the plan as prepared (no tuning), one run on in. The old model goes
  * before its context, which must outlive it. */
@@ -660,7 +650,7 @@ static void check_split_model(void)
         tap_ok(mode ? ratio > 0.5 && ratio < 2.0 : ratio > 2.0 && ratio < 4.5,
                "split %s: worker shares of the first split layer (%s) are %lld : %lld", modes[mode],
                node >= 0 ? m->g.nodes[node].name : "none", (long long)s0, (long long)s1);
-        const double worst = max_diff(out, one, 1000);
+        const double worst = plan_check_max_diff(out, one, 1000);
         tap_ok(worst <= 1e-4, "split %s: output equals the 1-thread run (max |diff| %.3g)",
                modes[mode], worst);
     }
@@ -681,7 +671,7 @@ static void check_split_model(void)
         const int64_t s0 = rc == 0 ? share(m, 0, &node) : 0, s1 = rc == 0 ? share(m, 1, &node) : 0;
         const double ratio = s1 > 0 ? (double)s0 / (double)s1 : 0;
         tap_ok(rc == 0 && ratio >= trims[k].lo && ratio <= trims[k].hi &&
-                   max_diff(out, one, 1000) <= 1e-4,
+                   plan_check_max_diff(out, one, 1000) <= 1e-4,
                "trim x%.0f: shares %lld : %lld (ratio %.2f, want %.2f to %.2f), output equals "
                "the 1-thread run", trims[k].trim, (long long)s0, (long long)s1, ratio,
                trims[k].lo, trims[k].hi);
@@ -698,14 +688,14 @@ static void check_split_model(void)
     tap_ok(rc == 0 && after >= 1 && after < before,
            "wake-up 1 ms: fewer layers split (%d of them, %d with no wake-up cost)", after,
            before);
-    const double worst = rc == 0 ? max_diff(out, one, 1000) : INFINITY;
+    const double worst = rc == 0 ? plan_check_max_diff(out, one, 1000) : INFINITY;
     tap_ok(rc == 0 && worst <= 1e-4, "wake-up 1 ms: output equals the 1-thread run (%.3g)", worst);
     /* speeds 300 and 100 GFLOP/s and a 10 us wake-up: the shares of short layers allow for the
      * slow worker's late start (hidp__split_allow_wake); the output does not move */
     rc = rerun_calibrated(path, "kind 0 speed 300 alone 300\nkind 1 speed 100 alone 100\n"
                           "wake_us 10\n", &ctx, &m, in, &out);
     const int wake_split = rc == 0 ? split_nodes(m) : -1;
-    const double worst2 = rc == 0 ? max_diff(out, one, 1000) : INFINITY;
+    const double worst2 = rc == 0 ? plan_check_max_diff(out, one, 1000) : INFINITY;
     tap_ok(rc == 0 && wake_split > 0 && worst2 <= 1e-4, "wake-up 10 us: %d layers split, output "
            "equals the 1-thread run (%.3g)", wake_split, worst2);
     /* random plans with the slower worker: it waits only where it has a slice before the next

@@ -303,7 +303,7 @@ static int reference_run(hidp_context *ctx, const char *name, float *ref, hidp_m
 }
 
 /* Runs the prepared m `runs` times; the largest |score - ref| over them, or INFINITY if a run
- * fails. (The maximum is written out: fmax() here made Debian 12's aarch64 cross GCC crash.) */
+ * fails. */
 static double max_diff_over_runs(hidp_model *m, const float *ref, int runs)
 {
     double worst = 0;
@@ -313,10 +313,8 @@ static double max_diff_over_runs(hidp_model *m, const float *ref, int runs)
         if (hidp_model_run(m) != 0 || hidp_model_output(m, 0, &out, &count) != 0 ||
             count != SCORES)
             return INFINITY;
-        for (size_t i = 0; i < SCORES; i++) {
-            const double d = fabs((double)out[i] - ref[i]);
-            worst = d > worst ? d : worst;
-        }
+        const double d = plan_check_max_diff(out, ref, SCORES);
+        worst = d > worst ? d : worst;
     }
     return worst;
 }
