@@ -139,13 +139,13 @@ int hidp__tuner_next(hidp__tuner *t, signed char *mode, double *trim)
 }
 
 /* Ends a layer phase: each splittable layer keeps the faster of its two medians. Then come
- * the whole-run candidates. After the first: those modes at every trim (at 1 alone on equal
- * cores, or when nothing is split, where shares do not matter), the plan estimated at prepare,
- * so that tuning never ends on a plan slower than where it started, and, when anything is split,
- * every layer solo, so that it never ends slower than the fastest core alone (a core whose
- * wake-ups cost more than its share saves in every layer, layers measured one by one that each
- * gain and lose together). After the second
- * (run at the trim the first chose): the two phases' modes at that trim. */
+ * the whole-run candidates. After the first: those modes at every trim (at 1 only on equal
+ * cores, or when nothing is split, where shares do not matter); the plan estimated at prepare,
+ * so that tuning never ends on a plan slower than where it started; and, when anything is
+ * split, every layer solo, so that it never ends slower than the fastest core by itself (a core
+ * whose wake-ups cost more than its share saves, layers that each gain measured one by one and
+ * lose together). After the second (run at the trim the first chose): the two phases' modes at
+ * that trim. */
 static void choose_layers(hidp__tuner *t)
 {
     signed char *chosen = t->chosen[t->pass];
@@ -208,10 +208,10 @@ static int fastest_live(const hidp__tuner *t, double *best)
 }
 
 /* Ends a whole-run phase: the live candidate with the lowest median latency (the earlier on a
- * tie: measured modes before the estimate, the estimate before the fastest worker alone, and
- * trims in the order of trims[]). When the first
- * pass chose measured modes at a trim other than 1, the layers are measured again at that trim:
- * a layer that did not repay sharing at the calibrated shares may at the trimmed ones. */
+ * tie: measured modes before the estimate, the estimate before every layer solo, and trims in
+ * the order of trims[]). When the first pass chose measured modes at a trim other than 1, the
+ * layers are measured again at that trim: a layer that did not repay sharing at the calibrated
+ * shares may at the trimmed ones. */
 static void choose_whole(hidp__tuner *t)
 {
     double best;

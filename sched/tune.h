@@ -13,10 +13,10 @@
  *      a run, one throttled by a CPU quota or a little core sharing its cluster's clock, is
  *      faster or slower in the short bursts of one layer than its calibrated average says),
  *      of the plan estimated at prepare and of every layer on the fastest worker alone (when
- *      step 1 split any); after the first round only those within 10% of
- *      the best go on, and the candidate with the lowest median latency stays. Layers
- *      measured one by one can each gain and still lose together (a slow core's quota spent
- *      early), which only whole runs show;
+ *      step 1 split any); after the first round only those within 10% of the best go on, and
+ *      the candidate with the lowest median latency stays. Layers measured one by one can
+ *      each gain and still lose together (a slow core's quota spent early), which only whole
+ *      runs show;
  *   3. when 2 chose a trim other than 1: the layers again, split at that trim, then whole runs
  *      of both layer phases' modes at that trim (a layer not worth sharing at the calibrated
  *      shares may be at the trimmed ones).
@@ -58,8 +58,7 @@ int hidp__tuner_next(hidp__tuner *t, signed char *mode, double *trim);
 void hidp__tuner_feed(hidp__tuner *t, const double *layer_s, double total_s);
 
 /* After tuning: how many layers are split (-1: the estimated plan won, the executor decides;
- * 0: the fastest worker alone won),
- * and the chosen trim. */
+ * 0 also when every layer on the fastest worker alone won), and the chosen trim. */
 int hidp__tuner_split_layers(const hidp__tuner *t);
 double hidp__tuner_trim(const hidp__tuner *t);
 /* Once the layer phase is over (returns 1, else 0): each layer's median time alone on the
