@@ -277,6 +277,14 @@ static const conv_case conv_cases[] = {
      PADS(2, 1, 1, 2), 5, NULL, 1, NOACT, DW, {0}, {0}},
     {"dw c5 m10 17x33 k5 s3x2 d1x2 p2", 1, 5, 17, 33, 10, 5, 5, S(3, 2), S(1, 2),
      PADS(2, 2, 2, 2), 5, NULL, 1, CLIP, DW, {0}, {0}},
+    /* rows of 14, 13 and 6 (MobileNet's 14x14 planes; copies and stores ending 6, 5 and 2
+     * floats past a whole vector, done piecewise on AVX2) */
+    {"dw c4 14x14 k3 p1 clip6", 1, 4, 14, 14, 4, 3, 3, S(1, 1), S(1, 1), PADS(1, 1, 1, 1), 4,
+     NULL, 1, CLIP6, DW, {0}, {0}},
+    {"dw c4 13x13 k3 s2 p1", 1, 4, 13, 13, 4, 3, 3, S(2, 2), S(1, 1), PADS(1, 1, 1, 1), 4, NULL,
+     1, NOACT, DW, {0}, {0}},
+    {"dw c4 6x6 k3 p1", 1, 4, 6, 6, 4, 3, 3, S(1, 1), S(1, 1), PADS(1, 1, 1, 1), 4, NULL, 1,
+     RELU, DW, {0}, {0}},
     /* past HIDP__DW_MAX: depthwise through the GEMM (one channel per group) */
     {"dw c2 9x40 k1x35 p0,3 (wide kernel)", 1, 2, 9, 40, 2, 1, 35, S(1, 1), S(1, 1),
      PADS(0, 3, 0, 3), 2, NULL, 1, NOACT, SHIFTED, {0}, {0}},
