@@ -1,10 +1,11 @@
 /*
  * bench_kernels.c - kernel microbenchmarks: hidp's sgemm against OpenBLAS's cblas_sgemm on conv
  * GEMM shapes, im2col against memcpy, every conv layer of a model alone (bench_kernels_conv.c),
- * and the core's measured FMA peak (peak.c). Figures are printed, never checked: this is a tool
+ * the core's measured FMA peak (peak.c), and memory bandwidth alone and on every core at once
+ * (bench_kernels_stream.c). Figures are printed, never checked: this is a tool
  * for a person tuning a board, not a test (test/test_bench_kernels.sh only checks it runs).
  *
- * usage: bench_kernels sgemm|im2col|conv MODEL|peak [options]; see usage() below.
+ * usage: bench_kernels sgemm|im2col|conv MODEL|peak|stream [options]; see usage() below.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -147,6 +148,8 @@ static void usage(FILE *f)
           "  conv MODEL     every Conv of MODEL (an .onnx file or a zoo name) run alone vs\n"
           "                 cblas_sgemm and hidp's sgemm on the conv's GEMM shape\n"
           "  peak           the measured FMA peak of this core, per instruction set\n"
+          "  stream         memory bandwidth of one core and of all cores at once (-t N: N\n"
+          "                 of them), working sets in L2, L3 and DRAM\n"
           "options:\n"
           "  -t, --threads N   hidp workers and OpenBLAS threads (default 1)\n"
           "  -r, --reps N      timed samples per item, median reported (default 10)\n"
@@ -246,8 +249,10 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[optind++];
     int is_conv = !strcmp(cmd, "conv");
-    if (!is_conv && strcmp(cmd, "sgemm") && strcmp(cmd, "im2col") && strcmp(cmd, "peak")) {
-        fprintf(stderr, "bench_kernels: unknown command '%s' (sgemm, im2col, conv, peak)\n", cmd);
+    if (!is_conv && strcmp(cmd, "sgemm") && strcmp(cmd, "im2col") && strcmp(cmd, "peak") &&
+        strcmp(cmd, "stream")) {
+        fprintf(stderr, "bench_kernels: unknown command '%s' (sgemm, im2col, conv, peak, "
+                "stream)\n", cmd);
         return 2;
     }
     if (argc - optind != is_conv) {
@@ -267,7 +272,7 @@ int main(int argc, char **argv)
 #endif
     if (peak_given > 0) {
         o.peak = peak_given, o.peak_isa = "given";
-    } else if (strcmp(cmd, "peak")) {
+    } else if (strcmp(cmd, "peak") && strcmp(cmd, "stream")) {
         kb_peak p = kb_peak_best(0.1);
         o.peak = p.gflops, o.peak_isa = p.isa;
     } else {
@@ -279,5 +284,7 @@ int main(int argc, char **argv)
         return kb_im2col_main(&o);
     if (!strcmp(cmd, "peak"))
         return peak_main(&o);
+    if (!strcmp(cmd, "stream"))
+        return kb_stream_main(&o);
     return kb_conv_main(&o, argv[optind]);
 }

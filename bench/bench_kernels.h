@@ -83,5 +83,6 @@ int kb_parse_lists(const char *opt, const char *text, int want, int64_t (*out)[6
 /* The subcommands that live in their own files; each returns the exit status. */
 int kb_conv_main(const kb_opts *o, const char *model);   /* bench_kernels_conv.c */
 int kb_im2col_main(const kb_opts *o);                    /* bench_kernels_im2col.c */
+int kb_stream_main(const kb_opts *o);                    /* bench_kernels_stream.c */
 
 #endif

@@ -189,6 +189,30 @@ check "peak: every ISA row has a positive GFLOP/s" "$(cat "$tmp/pk.out")" \
     sh -c "grep '\"kind\":\"peak\"' '$tmp/pk.out' | sed 's/.*\"gflops\"://; s/}//' |
            awk '{ rows++ } !(\$1 + 0 > 0) { bad = 1 } END { exit bad || !rows }'"
 
+# ---- stream ----
+if run st stream -t 1 -r 1 --time 0.02 --csv; then
+    ok "stream --csv runs"
+else
+    not_ok "stream --csv runs" "$(cat "$tmp/st.err")"
+fi
+sets=$(col "$tmp/st.out" stream set | tr '\n' ' ')
+[ "$sets" = "l2 l3 dram " ] && ok "stream: one row per working set (l2, l3, dram)" ||
+    not_ok "stream: one row per working set (l2, l3, dram)" "sets: $sets"
+check "stream: every field in the header" "$(head -n 3 "$tmp/st.out")" \
+    has_fields "$tmp/st.out" kind set bytes threads one_gbs all_gbs per_core scaling
+for c in one_gbs all_gbs per_core scaling; do
+    all_in "$tmp/st.out" stream $c 0.001 100000 && ok "stream: $c is a positive figure" ||
+        not_ok "stream: $c is a positive figure" "$(col "$tmp/st.out" stream $c | tr '\n' ' ')"
+done
+if [ "$(nproc)" -ge 64 ]; then
+    skip "stream -t beyond this machine's CPUs says why" "this machine has 64 CPUs or more"
+elif run st2 stream -t 64; then
+    not_ok "stream -t beyond this machine's CPUs fails" "it succeeded"
+else
+    check "stream -t beyond this machine's CPUs says why" "$(cat "$tmp/st2.err")" \
+        grep -q "may use" "$tmp/st2.err"
+fi
+
 # ---- plot ----
 plot=$src/bench/plot_kernels.sh
 if ! command -v gnuplot >/dev/null 2>&1; then
