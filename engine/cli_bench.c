@@ -40,6 +40,7 @@ struct bench_opts {
     int size_given;
     const char *cores, *split; /* --cores, --split (NULL: the library's defaults) */
     int no_tune;               /* --no-tune */
+    int verbose;               /* -v: the engine's log on stderr */
     cli_profile prof;          /* --profile, --trace, --events, --energy ... */
 };
 
@@ -66,7 +67,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: hidp bench MODEL [-t THREADS] [-n RUNS] [-w WARMUP] [--json] [-i INPUT.npy]\n"
             "                  [--size S] [--seed N] [--save-input FILE] [--cores C] [--split S]\n"
-            "                  [--no-tune] [--profile] [--profile-json F] [--events LIST]\n"
+            "                  [--no-tune] [-v] [--profile] [--profile-json F] [--events LIST]\n"
             "                  [--trace F] [--energy] [--sysfs-root DIR]\n\n"
             "Times the forward pass of MODEL: an ONNX file or, when no such file exists, the\n"
             "name of a built-in zoo model (see 'hidp zoo --help'), built in memory.\n"
@@ -87,6 +88,8 @@ static void usage(FILE *f)
             "      --no-tune       keep the plan estimated at prepare (no tuning runs, which\n"
             "                      otherwise time each layer split and solo, and trim the\n"
             "                      slower cores' shares)\n"
+            "  -v, --verbose       the engine's log on stderr: the plan the tuning chose, and\n"
+            "                      each candidate plan's median run it chose from\n"
             "  -n, --runs N        timed runs (default: enough for about 2 s, 10 to 1000)\n"
             "  -w, --warmup N      untimed runs first (default 3)\n"
             "  -i, --input FILE    input tensor (.npy; its shape binds dynamic dims); default:\n"
@@ -107,6 +110,15 @@ static void usage(FILE *f)
             "  -h, --help          this text\n\n"
             "Profiling covers the timed runs. A progress line is shown on stderr when it is a terminal and the runs take more\n"
             "than about 2 s. Exit status: 0 done, 1 failure, 2 bad usage.\n");
+}
+
+/* The engine's log lines (bench -v), on stderr so that --json's stdout stays clean. */
+static void log_to_stderr(void *user, int level, const char *message)
+{
+    (void)user;
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    fprintf(stderr, "hidp bench: [%s] %s\n", level >= 0 && level <= 3 ? names[level] : "log",
+            message);
 }
 
 /* Appends the comma-separated thread counts of text to o; returns 0 or -1 (after printing). */
@@ -226,6 +238,8 @@ static int bench_one(struct bench_opts *o, const struct model_src *src, const hi
         cli_fail("bench", "out of memory");
         goto done;
     }
+    if (o->verbose)
+        hidp_context_set_log(ctx, log_to_stderr, NULL, HIDP_LOG_DEBUG);
     if (hidp_context_set_threads(ctx, threads) != 0 ||
         cli_set_placement("bench", ctx, o->cores, o->split) != 0)
         goto lib_fail;
@@ -463,13 +477,14 @@ int cli_bench_main(int argc, char **argv)
                                          {"cores", required_argument, NULL, OPT_CORES},
                                          {"split", required_argument, NULL, OPT_SPLIT},
                                          {"no-tune", no_argument, NULL, OPT_NO_TUNE},
+                                         {"verbose", no_argument, NULL, 'v'},
                                          CLI_PROFILE_LONG_OPTIONS,
                                          {"help", no_argument, NULL, 'h'},
                                          {0, 0, 0, 0}};
     struct bench_opts o = {.warmup = 3, .seed = 0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "t:n:w:i:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:n:w:i:vh", opts, NULL)) != -1) {
         switch (c) {
         case 't':
             if (parse_threads(&o, optarg) != 0)
@@ -511,6 +526,9 @@ int cli_bench_main(int argc, char **argv)
             break;
         case OPT_NO_TUNE:
             o.no_tune = 1;
+            break;
+        case 'v':
+            o.verbose = 1;
             break;
         case 'h':
             usage(stdout);

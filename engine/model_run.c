@@ -83,6 +83,7 @@ static int tuning_step(hidp_model *m)
         else
             hidp__log(m->ctx, HIDP_LOG_INFO, "plan tuned: %d of %d layers split, slower cores' "
                       "shares x%.1f", split, m->g.n_nodes, trim);
+        hidp__log(m->ctx, HIDP_LOG_DEBUG, "plan tuned from: %s", hidp__tuner_medians(m->tuner));
         hidp__model_tune_stop(m);
         return 0;
     }

@@ -1,6 +1,7 @@
 /*
  * tune.c - the tuner's two phases (tune.h): per-layer split or solo, then the slower cores' trim.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,7 @@ struct hidp__tuner {
     int round, slot;        /* whole-run round, and the trial's place in it */
     double *kept;           /* [cand][up to MAX_KEPT] whole-run seconds */
     int n_kept[MAX_CANDIDATES];
+    char medians[512];      /* each whole-run phase's candidates and medians (tuner_medians) */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -207,6 +209,30 @@ static int fastest_live(const hidp__tuner *t, double *best)
     return fastest;
 }
 
+/* Appends the phase's candidates and their medians to t->medians, e.g. "modes0 x1 14.20 ms (9),
+ * estimate 13.95 ms (9), alone 18.01 ms (3)" (runs kept in brackets; "; then " before a second
+ * phase's): what a verdict rests on, for the debug log. */
+static void note_medians(hidp__tuner *t)
+{
+    size_t used = strlen(t->medians);
+    const char *sep = used ? "; then " : "";
+    for (int k = 0; k < t->n_cand && used + 64 < sizeof t->medians; k++) {
+        const candidate *c = &t->cand[k];
+        char name[32];
+        if (t->n_kept[k] == 0)
+            continue;
+        if (c->modes == ESTIMATE)
+            snprintf(name, sizeof name, "estimate");
+        else if (c->modes == ALONE)
+            snprintf(name, sizeof name, "alone");
+        else
+            snprintf(name, sizeof name, "modes%d x%.2g", c->modes, c->trim);
+        used += (size_t)snprintf(t->medians + used, sizeof t->medians - used, "%s%s %.2f ms (%d)",
+                                 sep, name, kept_median(t, k) * 1e3, t->n_kept[k]);
+        sep = ", ";
+    }
+}
+
 /* Ends a whole-run phase: the live candidate with the lowest median latency (the earlier on a
  * tie: measured modes before the estimate, the estimate before every layer solo, and trims in
  * the order of trims[]). When the first pass chose measured modes at a trim other than 1, the
@@ -216,6 +242,7 @@ static void choose_whole(hidp__tuner *t)
 {
     double best;
     t->chosen_cand = fastest_live(t, &best);
+    note_medians(t);
     const candidate c = t->cand[t->chosen_cand];
     if (t->pass == 0 && c.modes == 0 && c.trim != 1.0) {
         t->pass = 1;
@@ -283,6 +310,11 @@ int hidp__tuner_split_layers(const hidp__tuner *t)
 double hidp__tuner_trim(const hidp__tuner *t)
 {
     return t->cand[t->chosen_cand].trim;
+}
+
+const char *hidp__tuner_medians(const hidp__tuner *t)
+{
+    return t->medians;
 }
 
 int hidp__tuner_trials(const hidp__tuner *t)

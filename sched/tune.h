@@ -65,6 +65,10 @@ double hidp__tuner_trim(const hidp__tuner *t);
  * fastest worker (0 for layers that cannot be split). */
 int hidp__tuner_solo_times(const hidp__tuner *t, double *solo_s);
 
+/* The whole-run candidates measured so far and their medians, one phase after another ("" before
+ * the first whole-run phase ends). */
+const char *hidp__tuner_medians(const hidp__tuner *t);
+
 /* The trials made so far (once done: in all). */
 int hidp__tuner_trials(const hidp__tuner *t);
 

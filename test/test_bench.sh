@@ -96,6 +96,18 @@ for pat in "min .* median .* p90 .* max" "inferences/s" "peak RSS" "prepare" "th
     grep -q -- "$pat" "$tmp/out" && ok "human output has '$pat'" || not_ok "human output has '$pat'" "$(cat "$tmp/out")"
 done
 
+# -v: the engine's log on stderr (with two threads, the tuner's verdict and what it rests on);
+# stdout stays JSON only.
+"$bin" bench "$model" -n 3 -t 2 -v --json >"$tmp/v.json" 2>"$tmp/v.err"
+grep -q "\[debug\] plan tuned from: .*estimate [0-9.]* ms" "$tmp/v.err" &&
+    ok "-v logs the tuner's candidates and their medians" ||
+    not_ok "-v logs the tuner's candidates and their medians" "$(cat "$tmp/v.err")"
+[ "$(grep -c . "$tmp/v.json")" -eq 1 ] && grep -q '^{"model"' "$tmp/v.json" &&
+    ok "-v leaves stdout to the JSON line" || not_ok "-v leaves stdout to the JSON line" "$(cat "$tmp/v.json")"
+"$bin" bench "$model" -n 3 -t 2 2>"$tmp/nov.err" >/dev/null
+grep -q "plan tuned" "$tmp/nov.err" && not_ok "without -v nothing is logged" "$(cat "$tmp/nov.err")" ||
+    ok "without -v nothing is logged"
+
 # Seeded inputs: the same seed writes the same bytes, another seed other bytes; the saved input
 # feeds the model back.
 "$bin" bench "$model" -n 1 --seed 7 --save-input "$tmp/a.npy" >/dev/null 2>&1
