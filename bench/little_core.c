@@ -10,8 +10,10 @@
  * core alone, both with equal shares (as prepared and tuned), both with calibrated shares (as
  * prepared and tuned); and prints the ideal, 1 / (1 / t_big + 1 / t_little), and the tuned
  * calibrated split's efficiency against it. Each setting is a model of its own, prepared (and
- * tuned) first; then ROUNDS rounds give each setting a block of runs in turn. A median is over
- * all of a setting's runs: at least RUNS and a second's worth.
+ * tuned) first; then ROUNDS rounds give each setting a block of runs in turn (100 ms at least,
+ * RUNS in all at least). It prints each setting's median over all its runs, and the ratios
+ * taken round by round (paired), medians over the rounds. With LITTLE_CORE_PROFILE it then
+ * profiles one setting's layers.
  *
  * usage: little_core CGROUP_DIR MODEL|ZOO-NAME [RUNS [ROUNDS]]
  *        (root; run by bench/little_core.sh)
@@ -210,7 +212,7 @@ static void set_up(setting *s, const char *model, const void *onnx, size_t size,
                    size_t n)
 {
     hidp_context_create(&s->ctx, 0);
-    hidp_context_set_log(s->ctx, log_tuned, (void *)s->label, HIDP_LOG_INFO);
+    hidp_context_set_log(s->ctx, log_tuned, (void *)s->label, HIDP_LOG_DEBUG);
     hidp_context_set_threads(s->ctx, s->threads);
     hidp_context_set_cores(s->ctx, s->cores);
     hidp_context_set_split(s->ctx, s->split);
@@ -347,8 +349,10 @@ enum { BIG, LITTLE, EQUAL, EQUAL_TUNED, PREPARED, TUNED, N_SETTINGS };
 
 /* Every setting gets a block of runs in each round, in turn, so a drift in this machine's speed
  * (a shared VM's neighbours) moves all of them alike and the ratios stay. Each setting gets at
- * least min_runs runs and a second of them in all, so a short model sees a hundred quota
- * periods. Between blocks the group's quota refills (two periods). */
+ * least min_runs runs in all, and each block lasts BLOCK_MS, ten quota periods of the default
+ * 10 ms: long enough for the steady state of a throttled core (the quota refills between blocks,
+ * two periods, and a short block would mostly time its first full-speed burst). */
+#define BLOCK_MS 100.0
 static void time_rounds(setting *set, int rounds, int min_runs)
 {
     const long period_us = group_period_us();
@@ -357,9 +361,9 @@ static void time_rounds(setting *set, int rounds, int min_runs)
         const double t0 = now_ms();
         hidp_model_run(set[k].m);
         const double est = now_ms() - t0 > 0.01 ? now_ms() - t0 : 0.01;
-        int total = min_runs > 1000.0 / est ? min_runs : (int)(1000.0 / est) + 1;
-        total = total > 5000 ? 5000 : total;
-        per_block[k] = (total + rounds - 1) / rounds;
+        const int for_runs = (min_runs + rounds - 1) / rounds, for_time = (int)(BLOCK_MS / est) + 1;
+        per_block[k] = for_runs > for_time ? for_runs : for_time;
+        per_block[k] = per_block[k] > 5000 / rounds ? 5000 / rounds : per_block[k];
         set[k].t = malloc((size_t)(per_block[k] * rounds) * sizeof *set[k].t);
         if (!set[k].t) {
             fprintf(stderr, "little_core: out of memory\n");
@@ -371,6 +375,21 @@ static void time_rounds(setting *set, int rounds, int min_runs)
             usleep((useconds_t)(2 * period_us));
             time_block(&set[k], r, per_block[k]);
         }
+}
+
+/* The median over rounds of round r's median of setting `num` over setting k's (num -1: the
+ * round's ideal). This VM's speed jumps by a third for seconds at a time, so a setting's median
+ * over all its runs can catch a fast phase that another's missed; within one round (a few
+ * hundred ms) the settings mostly share a phase, so ratios taken round by round compare them
+ * fairly. */
+static double paired(const setting *set, int rounds, int num, int k)
+{
+    double ratio[MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++) {
+        const double b = set[BIG].round_med[r], l = set[LITTLE].round_med[r];
+        ratio[r] = (num < 0 ? b * l / (b + l) : set[num].round_med[r]) / set[k].round_med[r];
+    }
+    return median(ratio, rounds);
 }
 
 /* The medians, the ideal, and the tuned split against it (overall and round by round). */
@@ -403,6 +422,41 @@ static void report(setting *set, int rounds)
            "equal split (%.2fx tuned equal); as prepared: %.0f%% of ideal\n",
            100.0 * ideal / med[TUNED], 100.0 * lo, 100.0 * hi, med[BIG] / med[TUNED],
            med[EQUAL] / med[TUNED], med[EQUAL_TUNED] / med[TUNED], 100.0 * ideal / med[PREPARED]);
+    printf("paired by round (medians over the %d rounds of each round's ratio):\n", rounds);
+    for (int k = PREPARED; k <= TUNED; k++)
+        printf("  %-33s %3.0f%% of ideal, %.2fx big only, %.2fx equal split\n", set[k].label,
+               100.0 * paired(set, rounds, -1, k), paired(set, rounds, BIG, k),
+               paired(set, rounds, EQUAL, k));
+}
+
+/* With LITTLE_CORE_PROFILE set (little_core.sh -P SETTING: tuned or prepared): `runs` more runs
+ * of that setting, profiled, and per layer its wall time and each worker's time in its slice
+ * (means per run), so the layers where the big core waits for the little one show. */
+static void profile_setting(setting *s, int runs)
+{
+    if (hidp_model_profile(s->m, 1, NULL) != 0)
+        return;
+    for (int k = 0; k < runs; k++)
+        hidp_model_run(s->m);
+    int32_t n = 0;
+    const double total = hidp_model_profile_total_ms(s->m, &n);
+    const int workers = hidp_model_num_workers(s->m);
+    printf("profile of '%s', %d runs, %.2f ms per run (means per run)\n"
+           "   #  layer                          wall ms   big ms  little ms\n",
+           s->label, n, n ? total / n : 0.0);
+    for (int i = 0; i < hidp_model_num_layers(s->m); i++) {
+        hidp_layer_info info;
+        hidp_layer_profile lp;
+        hidp_worker_profile wp[2] = {{0}, {0}};
+        if (hidp_model_layer_info(s->m, i, &info) != 0 ||
+            hidp_model_profile_layer(s->m, i, &lp) != 0 || lp.runs == 0)
+            continue;
+        for (int w = 0; w < workers && w < 2; w++)
+            hidp_model_profile_worker(s->m, i, w, &wp[w]);
+        printf("  %2d  %-30.30s %7.3f  %7.3f  %7.3f\n", i, info.name, lp.wall_ms / lp.runs,
+               wp[0].busy_ms / lp.runs, wp[1].busy_ms / lp.runs);
+    }
+    hidp_model_profile(s->m, 0, NULL);
 }
 
 int main(int argc, char **argv)
@@ -414,7 +468,7 @@ int main(int argc, char **argv)
     }
     group = argv[1];
     const int min_runs = argc > 3 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 21;
-    int rounds = argc > 4 ? atoi(argv[4]) : 10;
+    int rounds = argc > 4 ? atoi(argv[4]) : 20;
     rounds = rounds < 1 ? 1 : rounds > MAX_ROUNDS ? MAX_ROUNDS : rounds;
     if (calibrate() != 0)
         return 1;
@@ -451,6 +505,9 @@ int main(int argc, char **argv)
     hidp_free(onnx);
     time_rounds(set, rounds, min_runs);
     report(set, rounds);
+    const char *prof = getenv("LITTLE_CORE_PROFILE");
+    if (prof)
+        profile_setting(&set[!strcmp(prof, "prepared") ? PREPARED : TUNED], min_runs);
     for (int k = 0; k < N_SETTINGS; k++) {
         hidp_model_destroy(set[k].m);
         hidp_context_destroy(set[k].ctx);

@@ -7,19 +7,24 @@
 # shares, and the ideal. Needs root, cgroup v1's cpu controller and two CPUs; cleans up after
 # itself (the group, the temporary calibration cache).
 #
-# usage: bench/little_core.sh [-q QUOTA_PERCENT] [-p PERIOD_US] [-n RUNS] [-r ROUNDS] [MODEL...]
-#        (default: -q 40 -p 10000 -n 40 -r 10 resnet50 mobilenet_v2)
-# Each setting gets RUNS runs or a second of them, whichever is more, in ROUNDS blocks taken in
-# turn with the other settings'.
+# usage: bench/little_core.sh [-q QUOTA_PERCENT] [-p PERIOD_US] [-n RUNS] [-r ROUNDS]
+#                             [-P tuned|prepared] [MODEL...]
+#        (default: -q 40 -p 10000 -n 40 -r 20 resnet50 mobilenet_v2)
+# Each setting gets RUNS runs in all, in ROUNDS blocks of at least 100 ms taken in turn with the
+# other settings'; the ratios are also given round by round (paired), which this VM's phases of
+# fast and slow seconds move less than medians over all runs. -P profiles that setting's layers
+# after the timed rounds (wall, big and little core's time per layer).
 set -eu
-quota=40 period=10000 runs=40 rounds=10
-while getopts "q:p:n:r:h" opt; do
+quota=40 period=10000 runs=40 rounds=20
+while getopts "q:p:n:r:P:h" opt; do
     case $opt in
     q) quota=$OPTARG ;;
     p) period=$OPTARG ;;
     n) runs=$OPTARG ;;
     r) rounds=$OPTARG ;;
-    h) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    P) case $OPTARG in tuned | prepared) ;; *) echo "little_core.sh: -P tuned or prepared" >&2; exit 2 ;; esac
+       export LITTLE_CORE_PROFILE=$OPTARG ;;
+    h) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) exit 2 ;;
     esac
 done
