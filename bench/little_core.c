@@ -8,7 +8,8 @@
  * It calibrates the two kinds the way hidp does, but with the probe on PU 1 inside the group,
  * writes hidp's calibration file, then times the model with: the big core alone, the little
  * core alone, both with equal shares (as prepared and tuned), both with calibrated shares (as
- * prepared and tuned); and prints the ideal, 1 / (1 / t_big + 1 / t_little), and the tuned
+ * prepared, tuned with the plan then fixed, and tuned as by default: the slower core's shares
+ * then back off while its quota is spent); and prints the ideal, 1 / (1 / t_big + 1 / t_little), and the tuned
  * calibrated split's efficiency against it. Each setting is a model of its own, prepared (and
  * tuned) first; then ROUNDS rounds give each setting a block of runs in turn (100 ms at least,
  * RUNS in all at least). It prints each setting's median over all its runs, and the ratios
@@ -168,6 +169,8 @@ typedef struct setting {
     int runs;
     usage used;
     double round_med[MAX_ROUNDS];
+    char backoff[160]; /* the last "... off their CPU ..." (backing off) log line, "" none */
+    int backoffs;      /* how many such lines */
 } setting;
 
 static int cmp_double(const void *a, const void *b)
@@ -182,12 +185,18 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* The tuner's verdicts ("plan tuned: ..."), so a figure comes with the plan behind it. */
+/* The tuner's verdicts ("plan tuned: ..."), so a figure comes with the plan behind it; the
+ * shares' backing off after it is counted, and its last state kept for the report. */
 static void log_tuned(void *user, int level, const char *message)
 {
+    setting *s = user;
     (void)level;
     if (strstr(message, "tuned"))
-        printf("  %s: (%s)\n", (const char *)user, message);
+        printf("  %s: (%s)\n", s->label, message);
+    if (strstr(message, "off their CPU")) {
+        snprintf(s->backoff, sizeof s->backoff, "%s", message);
+        s->backoffs++;
+    }
 }
 
 static int on_little(const setting *s)
@@ -212,7 +221,7 @@ static void set_up(setting *s, const char *model, const void *onnx, size_t size,
                    size_t n)
 {
     hidp_context_create(&s->ctx, 0);
-    hidp_context_set_log(s->ctx, log_tuned, (void *)s->label, HIDP_LOG_DEBUG);
+    hidp_context_set_log(s->ctx, log_tuned, s, HIDP_LOG_DEBUG);
     hidp_context_set_threads(s->ctx, s->threads);
     hidp_context_set_cores(s->ctx, s->cores);
     hidp_context_set_split(s->ctx, s->split);
@@ -345,7 +354,7 @@ static size_t input_floats(const char *model, const void *onnx, size_t size)
     return n;
 }
 
-enum { BIG, LITTLE, EQUAL, EQUAL_TUNED, PREPARED, TUNED, N_SETTINGS };
+enum { BIG, LITTLE, EQUAL, EQUAL_TUNED, PREPARED, FIXED, TUNED, N_SETTINGS };
 
 /* Every setting gets a block of runs in each round, in turn, so a drift in this machine's speed
  * (a shared VM's neighbours) moves all of them alike and the ratios stay. Each setting gets at
@@ -422,6 +431,10 @@ static void report(setting *set, int rounds)
            "equal split (%.2fx tuned equal); as prepared: %.0f%% of ideal\n",
            100.0 * ideal / med[TUNED], 100.0 * lo, 100.0 * hi, med[BIG] / med[TUNED],
            med[EQUAL] / med[TUNED], med[EQUAL_TUNED] / med[TUNED], 100.0 * ideal / med[PREPARED]);
+    for (int k = 0; k < N_SETTINGS; k++)
+        if (set[k].backoffs)
+            printf("  %s: shares backed off %d times, last: %s\n", set[k].label,
+                   set[k].backoffs, set[k].backoff);
     printf("paired by round (medians over the %d rounds of each round's ratio):\n", rounds);
     for (int k = PREPARED; k <= TUNED; k++)
         printf("  %-33s %3.0f%% of ideal, %.2fx big only, %.2fx equal split\n", set[k].label,
@@ -429,9 +442,9 @@ static void report(setting *set, int rounds)
                paired(set, rounds, EQUAL, k));
 }
 
-/* With LITTLE_CORE_PROFILE set (little_core.sh -P SETTING: tuned or prepared): `runs` more runs
- * of that setting, profiled, and per layer its wall time and each worker's time in its slice
- * (means per run), so the layers where the big core waits for the little one show. */
+/* With LITTLE_CORE_PROFILE set (little_core.sh -P SETTING: tuned, fixed or prepared): `runs`
+ * more runs of that setting, profiled, and per layer its wall time and each worker's time in
+ * its slice (means per run), so the layers where the big core waits for the little one show. */
 static void profile_setting(setting *s, int runs)
 {
     if (hidp_model_profile(s->m, 1, NULL) != 0)
@@ -496,8 +509,9 @@ int main(int argc, char **argv)
         [LITTLE] = {"little core only", 1, cal, 0, "1"},
         [EQUAL] = {"both, equal split", 2, eq, 0, "0,1"},
         [EQUAL_TUNED] = {"both, equal split, tuned", 2, eq, 1, "0,1"},
-        [PREPARED] = {"both, calibrated, as prepared", 2, cal, 0, "0,1"},
-        [TUNED] = {"both, calibrated, tuned (default)", 2, cal, 1, "0,1"},
+        [PREPARED] = {"both, calibrated, as prepared", 2, cal, HIDP_TUNE_OFF, "0,1"},
+        [FIXED] = {"both, calibrated, tuned, fixed", 2, cal, HIDP_TUNE_FIXED, "0,1"},
+        [TUNED] = {"both, calibrated, tuned (default)", 2, cal, HIDP_TUNE_ON, "0,1"},
     };
     printf("model %s\n", argv[2]);
     for (int k = 0; k < N_SETTINGS; k++)
@@ -507,7 +521,10 @@ int main(int argc, char **argv)
     report(set, rounds);
     const char *prof = getenv("LITTLE_CORE_PROFILE");
     if (prof)
-        profile_setting(&set[!strcmp(prof, "prepared") ? PREPARED : TUNED], min_runs);
+        profile_setting(&set[!strcmp(prof, "prepared") ? PREPARED
+                             : !strcmp(prof, "fixed")  ? FIXED
+                                                       : TUNED],
+                        min_runs);
     for (int k = 0; k < N_SETTINGS; k++) {
         hidp_model_destroy(set[k].m);
         hidp_context_destroy(set[k].ctx);

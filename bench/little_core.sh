@@ -8,7 +8,7 @@
 # itself (the group, the temporary calibration cache).
 #
 # usage: bench/little_core.sh [-q QUOTA_PERCENT] [-p PERIOD_US] [-n RUNS] [-r ROUNDS]
-#                             [-P tuned|prepared] [MODEL...]
+#                             [-P tuned|fixed|prepared] [MODEL...]
 #        (default: -q 40 -p 10000 -n 40 -r 20 resnet50 mobilenet_v2)
 # Each setting gets RUNS runs in all, in ROUNDS blocks of at least 100 ms taken in turn with the
 # other settings'; the ratios are also given round by round (paired), which this VM's phases of
@@ -22,7 +22,7 @@ while getopts "q:p:n:r:P:h" opt; do
     p) period=$OPTARG ;;
     n) runs=$OPTARG ;;
     r) rounds=$OPTARG ;;
-    P) case $OPTARG in tuned | prepared) ;; *) echo "little_core.sh: -P tuned or prepared" >&2; exit 2 ;; esac
+    P) case $OPTARG in tuned | fixed | prepared) ;; *) echo "little_core.sh: -P tuned, fixed or prepared" >&2; exit 2 ;; esac
        export LITTLE_CORE_PROFILE=$OPTARG ;;
     h) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) exit 2 ;;

@@ -40,6 +40,7 @@ struct bench_opts {
     int size_given;
     const char *cores, *split; /* --cores, --split (NULL: the library's defaults) */
     int no_tune;               /* --no-tune */
+    int fixed_plan;            /* --fixed-plan */
     int verbose;               /* -v: the engine's log on stderr */
     cli_profile prof;          /* --profile, --trace, --events, --energy ... */
 };
@@ -67,7 +68,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: hidp bench MODEL [-t THREADS] [-n RUNS] [-w WARMUP] [--json] [-i INPUT.npy]\n"
             "                  [--size S] [--seed N] [--save-input FILE] [--cores C] [--split S]\n"
-            "                  [--no-tune] [-v] [--profile] [--profile-json F] [--events LIST]\n"
+            "                  [--no-tune | --fixed-plan] [-v] [--profile] [--profile-json F] [--events LIST]\n"
             "                  [--trace F] [--energy] [--sysfs-root DIR]\n\n"
             "Times the forward pass of MODEL: an ONNX file or, when no such file exists, the\n"
             "name of a built-in zoo model (see 'hidp zoo --help'), built in memory.\n"
@@ -88,6 +89,9 @@ static void usage(FILE *f)
             "      --no-tune       keep the plan estimated at prepare (no tuning runs, which\n"
             "                      otherwise time each layer split and solo, and trim the\n"
             "                      slower cores' shares)\n"
+            "      --fixed-plan    tune, then keep the tuned plan: the slower cores' shares do\n"
+            "                      not shrink when a run finds them off their CPU mid-layer\n"
+            "                      (a CPU quota spent, another process), as they otherwise do\n"
             "  -v, --verbose       the engine's log on stderr: the plan the tuning chose, and\n"
             "                      each candidate plan's median run it chose from\n"
             "  -n, --runs N        timed runs (default: enough for about 2 s, 10 to 1000)\n"
@@ -240,6 +244,11 @@ static int bench_one(struct bench_opts *o, const struct model_src *src, const hi
     }
     if (o->verbose)
         hidp_context_set_log(ctx, log_to_stderr, NULL, HIDP_LOG_DEBUG);
+    /* --no-tune must switch tuning off, not only skip hidp_model_tune: the timed runs would
+     * then be the tuner's trials, their plan changing as they go */
+    hidp_context_set_tuning(ctx, o->no_tune      ? HIDP_TUNE_OFF
+                                 : o->fixed_plan ? HIDP_TUNE_FIXED
+                                                 : HIDP_TUNE_ON);
     if (hidp_context_set_threads(ctx, threads) != 0 ||
         cli_set_placement("bench", ctx, o->cores, o->split) != 0)
         goto lib_fail;
@@ -465,7 +474,10 @@ static int resolve_model(const struct bench_opts *o, struct model_src *src)
 
 int cli_bench_main(int argc, char **argv)
 {
-    enum { OPT_JSON = 0x200, OPT_SIZE, OPT_SEED, OPT_SAVE_INPUT, OPT_CORES, OPT_SPLIT, OPT_NO_TUNE };
+    enum {
+        OPT_JSON = 0x200, OPT_SIZE, OPT_SEED, OPT_SAVE_INPUT, OPT_CORES, OPT_SPLIT, OPT_NO_TUNE,
+        OPT_FIXED_PLAN
+    };
     static const struct option opts[] = {{"threads", required_argument, NULL, 't'},
                                          {"runs", required_argument, NULL, 'n'},
                                          {"warmup", required_argument, NULL, 'w'},
@@ -477,6 +489,7 @@ int cli_bench_main(int argc, char **argv)
                                          {"cores", required_argument, NULL, OPT_CORES},
                                          {"split", required_argument, NULL, OPT_SPLIT},
                                          {"no-tune", no_argument, NULL, OPT_NO_TUNE},
+                                         {"fixed-plan", no_argument, NULL, OPT_FIXED_PLAN},
                                          {"verbose", no_argument, NULL, 'v'},
                                          CLI_PROFILE_LONG_OPTIONS,
                                          {"help", no_argument, NULL, 'h'},
@@ -527,6 +540,9 @@ int cli_bench_main(int argc, char **argv)
         case OPT_NO_TUNE:
             o.no_tune = 1;
             break;
+        case OPT_FIXED_PLAN:
+            o.fixed_plan = 1;
+            break;
         case 'v':
             o.verbose = 1;
             break;
@@ -546,6 +562,11 @@ int cli_bench_main(int argc, char **argv)
         else
             cli_fail("bench", "one MODEL only, got '%s' too", argv[optind + 1]);
         usage(stderr);
+        return 2;
+    }
+    if (o.no_tune && o.fixed_plan) {
+        cli_fail("bench", "--no-tune keeps the estimated plan, --fixed-plan the tuned one: give "
+                 "one of them");
         return 2;
     }
     if (o.input && o.save_input) {

@@ -73,7 +73,8 @@ int hidp_context_set_tuning(hidp_context *ctx, int on)
 {
     if (!ctx)
         return HIDP_EINVAL;
-    ctx->no_tuning = !on;
+    ctx->no_tuning = on == HIDP_TUNE_OFF;
+    ctx->fixed_plan = on == HIDP_TUNE_FIXED;
     return 0;
 }
 

@@ -11,7 +11,9 @@
  * the caller's thread, for the length of a run). The run loop is then just "my slice, barrier"
  * per node, the same on every worker (ggml's ith/nth, with the split precomputed); a barrier is
  * left out where no worker can read what another has not finished. When profiling, each slice
- * is timed (and counted by a probe) in a twin of the loop.
+ * is timed (and counted by a probe) in a twin of the loop. Backing off (hidp__exec_adapt), the
+ * slower workers also time how long each slice kept them off their CPU, and after each run
+ * worker 0 scales their shares to match (sched/backoff.h).
  */
 #include <limits.h>
 #include <math.h>
@@ -29,6 +31,7 @@
 #endif
 
 #include "exec.h"
+#include "../sched/backoff.h"
 #include "../sched/place.h"
 #include "../sched/split.h"
 
@@ -47,6 +50,9 @@
 #define SPIN_LIMIT 1000
 /* How long a worker of the fastest kind spins at a barrier before it sleeps. */
 #define BARRIER_SPIN_NS 100000
+
+/* lost_ns entries a cache line apart: each is written by its own worker while the others work */
+#define LOST_STRIDE 8
 
 /* After a run, workers watch for the next one this long before sleeping: waking a sleeping
  * thread costs about a millisecond on a VM whose idle vCPU was halted (50 us on bare metal),
@@ -96,7 +102,17 @@ struct hidp__exec {
     /* the plan in force (hidp__exec_plan) */
     signed char *mode;     /* [node] HIDP__PLAN_*, NULL: all AUTO */
     double trim;           /* factor on the shares of workers slower than the fastest */
+
     double *solo_s;        /* [node] measured time on the fastest worker alone, 0 unknown */
+
+    /* backing off (sched/backoff.h, hidp__exec_adapt): the slower workers' time off their CPU
+     * within slices, each written by its worker during a run and read by worker 0 after it */
+    int adapt;
+    hidp__backoff backoff; /* its factor multiplies trim */
+    int64_t *lost_ns;      /* [worker * LOST_STRIDE] this run's */
+    double last_lost;      /* the last run's loss, as a fraction of it */
+    int stall_worker;      /* tests (hidp__exec_stall): this worker sleeps stall_ns per slice */
+    int64_t stall_ns;
 
     /* profiling (hidp__exec_profile): NULL when off */
     hidp__exec_rec *recs;  /* [node * threads + worker] */
@@ -198,6 +214,34 @@ static void run_slice(const hidp__exec *e, const hidp__node *n, hidp__slice s, f
         hidp__act_apply_slice(e->g, n, s);
 }
 
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Whether worker w measures its time off the CPU within slices (a slower worker, backing off). */
+static int measures_loss(const hidp__exec *e, int w)
+{
+    return e->adapt && hidp__exec_slower(e, w);
+}
+
+/* run_slice, adding to *lost the wall time it spent off its CPU (a spent quota, a preemption):
+ * two clock reads and a system call more per slice, on slower workers only. */
+static void run_slice_lossy(const hidp__exec *e, const hidp__node *n, hidp__slice s,
+                            float *scratch, int w, int64_t *lost)
+{
+    const int64_t t0 = now_ns(), c0 = thread_cpu_ns();
+    run_slice(e, n, s, scratch);
+    if (e->stall_ns > 0 && w == e->stall_worker) {
+        const struct timespec nap = {0, (long)e->stall_ns};
+        nanosleep(&nap, NULL);
+    }
+    const int64_t off = (now_ns() - t0) - (thread_cpu_ns() - c0);
+    *lost += off > 0 ? off : 0;
+}
+
 /* The run loop when profiling: the same, with a timestamp (and the probe's counters) around
  * every slice and after every barrier. Kept apart so the plain loop stays as lean as it is. */
 static void run_nodes_profiled(hidp__exec *e, int w)
@@ -205,6 +249,9 @@ static void run_nodes_profiled(hidp__exec *e, int w)
     const hidp__graph *g = e->g;
     const hidp__exec_probe *pr = e->probe;
     long long before[HIDP__EXEC_MAX_COUNTERS], after[HIDP__EXEC_MAX_COUNTERS];
+    const int lossy = measures_loss(e, w);
+    int64_t *lost = &e->lost_ns[(size_t)w * LOST_STRIDE];
+    *lost = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const size_t at = (size_t)i * (size_t)e->threads + (size_t)w;
         hidp__exec_rec *r = &e->recs[at];
@@ -213,7 +260,9 @@ static void run_nodes_profiled(hidp__exec *e, int w)
         if (pr && !slice_empty(s))
             pr->read(pr->user, w, before);
         r->start = now_ns();
-        if (!slice_empty(s))
+        if (!slice_empty(s) && lossy)
+            run_slice_lossy(e, &g->nodes[i], s, e->scratch[w], w, lost);
+        else if (!slice_empty(s))
             run_slice(e, &g->nodes[i], s, e->scratch[w]);
         r->end = now_ns();
         if (pr && !slice_empty(s)) {
@@ -241,9 +290,14 @@ static void run_nodes(hidp__exec *e, int w)
     }
     const hidp__graph *g = e->g;
     float *scratch = e->scratch[w];
+    const int lossy = measures_loss(e, w);
+    int64_t *lost = &e->lost_ns[(size_t)w * LOST_STRIDE];
+    *lost = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         hidp__slice s = e->slices[(size_t)i * (size_t)e->threads + (size_t)w];
-        if (!slice_empty(s))
+        if (!slice_empty(s) && lossy)
+            run_slice_lossy(e, &g->nodes[i], s, scratch, w, lost);
+        else if (!slice_empty(s))
             run_slice(e, &g->nodes[i], s, scratch);
         if (e->barrier_after[i])
             barrier(e, w, i);
@@ -397,8 +451,9 @@ static void plan_node(hidp__exec *e, int i)
         double fastest = 0;
         for (int w = 0; w < t; w++)
             fastest = e->weight[w] > fastest ? e->weight[w] : fastest;
+        const double factor = e->trim * e->backoff.factor;
         for (int w = 0; w < t; w++)
-            weight[w] = e->weight[w] < fastest ? fmin(e->weight[w] * e->trim, fastest)
+            weight[w] = e->weight[w] < fastest ? fmin(e->weight[w] * factor, fastest)
                                                : e->weight[w];
         if (e->wake_s > 0 && hidp__exec_unequal(e)) {
             /* the layer alone on the fastest worker: measured, or its work at calibrated speed */
@@ -539,6 +594,7 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
     e->threads = threads;
     e->reference = reference;
     e->trim = 1.0;
+    hidp__backoff_init(&e->backoff);
     atomic_init(&e->gen, 0);
     atomic_init(&e->quit, 0);
     pthread_mutex_init(&e->mu, NULL);
@@ -550,8 +606,11 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
     e->waits = calloc(nn * (size_t)threads, 1);
     e->scratch = calloc((size_t)threads, sizeof *e->scratch);
     e->workers = calloc((size_t)threads, sizeof *e->workers);
-    if (!e->slices || !e->barrier_after || !e->meet || !e->waits || !e->scratch || !e->workers)
+    e->lost_ns = aligned_alloc(64, (size_t)threads * LOST_STRIDE * sizeof *e->lost_ns);
+    if (!e->slices || !e->barrier_after || !e->meet || !e->waits || !e->scratch || !e->workers ||
+        !e->lost_ns)
         goto nomem;
+    memset(e->lost_ns, 0, (size_t)threads * LOST_STRIDE * sizeof *e->lost_ns);
     for (size_t i = 0; i < nn; i++) {
         atomic_init(&e->meet[i].arrived, 0);
         atomic_init(&e->meet[i].sleepers, 0);
@@ -601,6 +660,19 @@ nomem:
     return hidp__fail(err, HIDP_ENOMEM, "out of memory creating the executor");
 }
 
+/* After a run (worker 0, every worker past the last barrier, so their lost_ns are written):
+ * feeds the slower workers' time off the CPU to the backoff, and re-plans when the factor on
+ * their shares moves. */
+static void back_off(hidp__exec *e, int64_t run_ns)
+{
+    int64_t lost = 0;
+    for (int w = 1; w < e->threads; w++)
+        lost += hidp__exec_slower(e, w) ? e->lost_ns[(size_t)w * LOST_STRIDE] : 0;
+    e->last_lost = run_ns > 0 ? (double)lost / (double)run_ns : 0;
+    if (hidp__backoff_feed(&e->backoff, (double)lost * 1e-9, (double)run_ns * 1e-9))
+        plan_all(e);
+}
+
 void hidp__exec_run(hidp__exec *e)
 {
     /* Worker 0 is the caller's thread: it runs on its own PU for the run and gets the caller's
@@ -626,7 +698,10 @@ void hidp__exec_run(hidp__exec *e)
         pthread_cond_broadcast(&e->cv);
         pthread_mutex_unlock(&e->mu);
     }
+    const int64_t start = e->adapt ? now_ns() : 0;
     run_nodes(e, 0);
+    if (e->adapt)
+        back_off(e, now_ns() - start);
     if (rebound)
         sched_setaffinity(0, sizeof before, &before);
 }
@@ -657,6 +732,7 @@ void hidp__exec_destroy(hidp__exec *e)
     free(e->mode);
     free(e->solo_s);
     free(e->recs);
+    free(e->lost_ns);
     free(e);
 }
 
@@ -693,8 +769,31 @@ int hidp__exec_plan(hidp__exec *e, const signed char *mode, double trim, hidp__e
     else if (e->mode)
         memset(e->mode, HIDP__PLAN_AUTO, nn);
     e->trim = trim > 0 ? trim : 1.0;
+    hidp__backoff_init(&e->backoff); /* a new plan starts from its own shares */
     plan_all(e);
     return 0;
+}
+
+void hidp__exec_adapt(hidp__exec *e, int on)
+{
+    e->adapt = on && hidp__exec_unequal(e);
+    if (!e->adapt && e->backoff.factor != 1.0) {
+        hidp__backoff_init(&e->backoff);
+        plan_all(e);
+    }
+}
+
+void hidp__exec_stall(hidp__exec *e, int w, int64_t ns)
+{
+    e->stall_worker = w >= 0 && w < e->threads ? w : 0;
+    e->stall_ns = w >= 0 && w < e->threads && ns > 0 ? ns : 0;
+}
+
+double hidp__exec_backoff(const hidp__exec *e, double *lost)
+{
+    if (lost)
+        *lost = e->last_lost;
+    return e->backoff.factor;
 }
 
 int hidp__exec_set_solo_times(hidp__exec *e, const double *solo_s, hidp__err *err)

@@ -67,6 +67,17 @@ int hidp__exec_set_solo_times(hidp__exec *e, const double *solo_s, hidp__err *er
 /* Whether node i can be cut among the workers at all, and whether the workers' shares differ
  * (cores of unequal speed: only then does a trim change anything). */
 int hidp__exec_splittable(const hidp__exec *e, int node);
+
+/* Backing off (sched/backoff.h): with on, and cores of unequal speed, every run measures how
+ * long the slower workers were off their CPU within their slices and scales their shares down
+ * (then slowly back up) to match; plan changes (hidp__exec_plan) start again from the plan's
+ * own shares. Off: the shares stay as planned. hidp__exec_backoff gives the factor in force and,
+ * in *lost (may be NULL), the last run's loss as a fraction of it. */
+void hidp__exec_adapt(hidp__exec *e, int on);
+double hidp__exec_backoff(const hidp__exec *e, double *lost);
+/* For tests: slower worker w, while backing off, sleeps ns within each of its slices, off its
+ * CPU as under a spent quota (ns 0: no more). */
+void hidp__exec_stall(hidp__exec *e, int w, int64_t ns);
 int hidp__exec_unequal(const hidp__exec *e);
 
 /* ---- profiling ---- */

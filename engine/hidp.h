@@ -77,13 +77,18 @@ int hidp_context_set_cores(hidp_context *ctx, const char *cores);
 enum hidp_split { HIDP_SPLIT_CALIBRATED = 0, HIDP_SPLIT_EQUAL = 1 };
 int hidp_context_set_split(hidp_context *ctx, int split);
 
-/* Whether the runs after each prepare refine its plan by measurement (on by default; 0 keeps the
- * plan estimated at prepare, every run alike). While tuning, each run is a trial: every layer
- * split, then every layer on the fastest core alone, five times, and each layer keeps the faster
- * way; then blocks of whole runs compare that plan with the estimated one and, with cores of
- * unequal speed, with the slower cores' shares scaled, and the fastest stays. With one worker
- * there is nothing to tune. The outputs are right in every run; only the time varies. See
- * hidp_model_tune. */
+/* Whether the runs after each prepare refine its plan by measurement: HIDP_TUNE_ON (the
+ * default; any nonzero value not listed), HIDP_TUNE_OFF (the plan estimated at prepare, every
+ * run alike) or HIDP_TUNE_FIXED. While tuning, each run is a trial: every layer split, then every
+ * layer on the fastest core alone, five times, and each layer keeps the faster way; then blocks
+ * of whole runs compare that plan with the estimated one and, with cores of unequal speed, with
+ * the slower cores' shares scaled, and the fastest stays. With one worker there is nothing to
+ * tune. After tuning, with cores of unequal speed, HIDP_TUNE_ON goes on watching the slower
+ * cores: when a run finds them off their CPU in the middle of their work (a CPU quota spent,
+ * another process), their shares shrink in proportion, and grow back slowly once runs are clean
+ * again; HIDP_TUNE_FIXED keeps the tuned plan as it is. The outputs are right in every run; only
+ * the time varies. See hidp_model_tune. */
+enum { HIDP_TUNE_OFF = 0, HIDP_TUNE_ON = 1, HIDP_TUNE_FIXED = 2 };
 int hidp_context_set_tuning(hidp_context *ctx, int on);
 
 /* ---- Model ---- */

@@ -259,6 +259,7 @@ static int prepare(hidp_model *m, hidp__err *err)
         return hidp__fail(err, HIDP_ENOMEM, "out of memory preparing the model");
     for (int i = 0; i < m->g.n_nodes; i++)
         m->layers[m->n_layers++] = i;
+    m->backoff = 1.0;
     return m->ctx->no_tuning ? 0 : hidp__model_tune_start(m, err);
 }
 

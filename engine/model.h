@@ -27,7 +27,8 @@ struct hidp_context {
     struct hidp__topo *topo; /* this board's kinds, loaded at the first prepare that needs them */
     int topo_failed;       /* hwloc could not load it: workers run unplaced */
     int calibrated;        /* its speeds were read or measured (or that failed) */
-    int no_tuning;         /* hidp_context_set_tuning(ctx, 0) */
+    int no_tuning;         /* hidp_context_set_tuning(ctx, HIDP_TUNE_OFF) */
+    int fixed_plan;        /* hidp_context_set_tuning(ctx, HIDP_TUNE_FIXED): no backing off */
 };
 
 struct hidp_model {
@@ -49,6 +50,7 @@ struct hidp_model {
     signed char *tune_mode;    /* [node] the tuner's plan */
     double *tune_s;            /* [node] a trial's per-layer seconds */
     int tune_solo_set;         /* the measured solo times went to the executor */
+    double backoff;            /* the slower cores' share factor last logged (exec.h) */
     struct hidp__profile *prof; /* hidp_model_profile's sums (profile.c), NULL when off */
 };
 

@@ -85,6 +85,9 @@ static int tuning_step(hidp_model *m)
                       "shares x%.1f", split, m->g.n_nodes, trim);
         hidp__log(m->ctx, HIDP_LOG_DEBUG, "plan tuned from: %s", hidp__tuner_medians(m->tuner));
         hidp__model_tune_stop(m);
+        /* from here on the slower cores' shares back off while their CPU is taken from them */
+        hidp__exec_adapt(m->exec, !m->ctx->fixed_plan);
+        m->backoff = 1.0;
         return 0;
     }
     hidp__exec_run(m->exec);
@@ -106,6 +109,13 @@ int hidp_model_run(hidp_model *m)
     hidp__exec_run(m->exec);
     if (m->prof)
         hidp__profile_add_run(m);
+    double lost;
+    const double factor = hidp__exec_backoff(m->exec, &lost);
+    if (factor != m->backoff) {
+        hidp__log(m->ctx, HIDP_LOG_DEBUG, "slower cores' shares x%.2f: they were off their CPU "
+                  "%.1f%% of the last run", factor, 100.0 * lost);
+        m->backoff = factor;
+    }
     return 0;
 }
 

@@ -108,6 +108,13 @@ grep -q "\[debug\] plan tuned from: .*estimate [0-9.]* ms" "$tmp/v.err" &&
 grep -q "plan tuned" "$tmp/nov.err" && not_ok "without -v nothing is logged" "$(cat "$tmp/nov.err")" ||
     ok "without -v nothing is logged"
 
+# --no-tune: no tuning at all, also not in the timed runs (enough of them for a whole tuning)
+"$bin" bench "$model" -n 300 -t 2 -v --no-tune >/dev/null 2>"$tmp/nt.err"
+grep -q "plan tuned" "$tmp/nt.err" && not_ok "--no-tune: the timed runs are no tuning trials" \
+    "$(cat "$tmp/nt.err")" || ok "--no-tune: the timed runs are no tuning trials"
+expect 0 "plan tuned" "--fixed-plan tunes" -- bench "$model" -n 3 -t 2 -v --fixed-plan
+expect 2 "one of them" "--no-tune with --fixed-plan" -- bench "$model" --no-tune --fixed-plan
+
 # Seeded inputs: the same seed writes the same bytes, another seed other bytes; the saved input
 # feeds the model back.
 "$bin" bench "$model" -n 1 --seed 7 --save-input "$tmp/a.npy" >/dev/null 2>&1

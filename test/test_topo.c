@@ -676,6 +676,49 @@ static void check_split_model(void)
                "the 1-thread run", trims[k].trim, (long long)s0, (long long)s1, ratio,
                trims[k].lo, trims[k].hi);
     }
+    /* backing off: the slower worker, off its CPU for 200 us in every slice as under a spent
+     * quota, loses most of each run, so its shares shrink run by run; without backing off they
+     * stay as planned. Outputs do not move; turned off, the plan's own shares come back. */
+    hidp_context_set_split(ctx, HIDP_SPLIT_CALIBRATED);
+    rc = hidp_model_prepare(m);
+    int node = -1;
+    const int64_t planned = rc == 0 ? share(m, 1, &node) : -1;
+    if (rc == 0) {
+        hidp__exec_stall(m->exec, 1, 200000);
+        for (int k = 0; k < 10 && rc == 0; k++) /* not backing off: tuning is off */
+            rc = run_once(m, in, &out);
+    }
+    const int64_t fixed = rc == 0 ? share(m, 1, &node) : -1;
+    tap_ok(rc == 0 && fixed == planned && hidp__exec_backoff(m->exec, NULL) == 1.0,
+           "backoff off: a stalled slower worker keeps its share (%lld of %lld)",
+           (long long)fixed, (long long)planned);
+    double lost = 0, worst_backoff = 0;
+    if (rc == 0) {
+        hidp__exec_adapt(m->exec, 1);
+        for (int k = 0; k < 10 && rc == 0; k++) {
+            rc = run_once(m, in, &out);
+            const double d = rc == 0 ? plan_check_max_diff(out, one, 1000) : INFINITY;
+            worst_backoff = d > worst_backoff ? d : worst_backoff;
+        }
+    }
+    const double factor = rc == 0 ? hidp__exec_backoff(m->exec, &lost) : 1.0;
+    const int64_t shrunk = rc == 0 ? share(m, 1, &node) : -1;
+    tap_ok(rc == 0 && factor < 0.5 && shrunk >= 0 && shrunk < planned,
+           "backoff: after 10 stalled runs the slower worker's share is x%.2f (%lld of %lld; "
+           "the last run lost %.0f%% off its CPU)", factor, (long long)shrunk,
+           (long long)planned, 100.0 * lost);
+    tap_ok(rc == 0 && worst_backoff <= 1e-4,
+           "backoff: the outputs of the runs backing off equal the 1-thread run (%.3g)",
+           worst_backoff);
+    if (rc == 0) {
+        hidp__exec_stall(m->exec, 1, 0);
+        hidp__exec_adapt(m->exec, 0);
+        rc = run_once(m, in, &out);
+    }
+    tap_ok(rc == 0 && share(m, 1, &node) == planned && hidp__exec_backoff(m->exec, NULL) == 1.0 &&
+               plan_check_max_diff(out, one, 1000) <= 1e-4,
+           "backoff turned off: the planned share is back (%lld), the output right",
+           (long long)(rc == 0 ? share(m, 1, &node) : -1));
     /* a 1 ms wake-up measured: the short layers stay on the fast core, the outputs do not move */
     int before = -1;
     hidp_context_set_split(ctx, HIDP_SPLIT_CALIBRATED);

@@ -12,6 +12,7 @@
 #include "tap.h"
 #include "../engine/exec.h"
 #include "../engine/model.h"
+#include "../sched/backoff.h"
 #include "../sched/tune.h"
 #include "hidp.h"
 
@@ -469,8 +470,56 @@ done:
     hidp_context_destroy(ctx);
 }
 
+/* The slower cores' share factor (sched/backoff.h) on made-up runs of 10 ms. */
+static void check_backoff(void)
+{
+    hidp__backoff b;
+    hidp__backoff_init(&b);
+    tap_ok(b.factor == 1.0, "backoff: starts at the plan's own shares (x%.2f)", b.factor);
+    /* a timer tick's worth lost: no change */
+    int moved = hidp__backoff_feed(&b, 0.1e-3, 10e-3);
+    tap_ok(!moved && b.factor == 1.0, "backoff: 1%% of a run lost changes nothing (x%.2f)",
+           b.factor);
+    /* 10% lost: the share gives back 10% */
+    moved = hidp__backoff_feed(&b, 1e-3, 10e-3);
+    tap_ok(moved && fabs(b.factor - 0.9) < 1e-9,
+           "backoff: 10%% of a run lost cuts the share by 10%% (x%.3f)", b.factor);
+    /* a run that lost nearly all of itself cuts by 30% at most */
+    hidp__backoff_feed(&b, 9e-3, 10e-3);
+    tap_ok(fabs(b.factor - 0.63) < 1e-9, "backoff: one run's cut is 30%% at most (x%.3f)",
+           b.factor);
+    /* then 15 clean runs change nothing and the 16th grows it by 5% */
+    int changed = 0;
+    for (int k = 0; k < 15; k++)
+        changed += hidp__backoff_feed(&b, 0, 10e-3);
+    tap_ok(changed == 0 && fabs(b.factor - 0.63) < 1e-9, "backoff: 15 clean runs keep it");
+    moved = hidp__backoff_feed(&b, 0, 10e-3);
+    tap_ok(moved && fabs(b.factor - 0.6615) < 1e-9,
+           "backoff: the 16th clean run grows it by 5%% (x%.4f)", b.factor);
+    /* a lossy run restarts the streak */
+    hidp__backoff_feed(&b, 0, 10e-3);
+    hidp__backoff_feed(&b, 0.5e-3, 10e-3);
+    for (int k = 0; k < 15; k++)
+        hidp__backoff_feed(&b, 0, 10e-3);
+    tap_ok(fabs(b.factor - 0.6615 * 0.95) < 1e-9,
+           "backoff: a lossy run restarts the clean streak (x%.4f)", b.factor);
+    /* it never falls under the floor, and never grows past 1 */
+    for (int k = 0; k < 50; k++)
+        hidp__backoff_feed(&b, 5e-3, 10e-3);
+    tap_ok(fabs(b.factor - HIDP__BACKOFF_MIN) < 1e-9, "backoff: floor x%.2f (x%.2f)",
+           HIDP__BACKOFF_MIN, b.factor);
+    for (int k = 0; k < 16 * 60; k++)
+        hidp__backoff_feed(&b, 0, 10e-3);
+    tap_ok(b.factor == 1.0, "backoff: grows back to the plan's shares, no further (x%.2f)",
+           b.factor);
+    moved = hidp__backoff_feed(&b, 1e-3, 0) + hidp__backoff_feed(&b, -1, 10e-3);
+    tap_ok(!moved && b.factor == 1.0,
+           "backoff: a run of no length or a negative loss is ignored");
+}
+
 int main(void)
 {
+    check_backoff();
     check_tuner();
     check_model();
     check_chained();
