@@ -37,6 +37,9 @@ typedef void (*kb_work_fn)(void *arg, long count);
  * o->budget_s has passed. */
 double kb_time_ms(const kb_opts *o, kb_work_fn fn, void *arg);
 
+/* The median of v[0..n) (n >= 1), sorting v in place. */
+double kb_median(double *v, int n);
+
 /* Fills n floats with a fixed pseudo-random sequence in [-1, 1). */
 void kb_fill(float *x, size_t n, uint64_t seed);
 

@@ -39,6 +39,12 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+double kb_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 double kb_time_ms(const kb_opts *o, kb_work_fn fn, void *arg)
 {
     double t0 = now_s();
@@ -59,8 +65,7 @@ double kb_time_ms(const kb_opts *o, kb_work_fn fn, void *arg)
         if (now_s() - start >= o->budget_s)
             break;
     }
-    qsort(s, (size_t)ns, sizeof *s, cmp_double);
-    double med = ns % 2 ? s[ns / 2] : 0.5 * (s[ns / 2 - 1] + s[ns / 2]);
+    const double med = kb_median(s, ns);
     if (s != local)
         free(s);
     return med * 1e3;

@@ -123,18 +123,6 @@ static double together(const int *cpus, int threads, size_t n, double seconds)
 /* Alternations of one thread alone and all together, at most (-r caps them lower). */
 #define MAX_ALTERNATIONS 5
 
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int kb_stream_main(const kb_opts *o)
 {
     int cpus[64];
@@ -175,7 +163,7 @@ int kb_stream_main(const kb_opts *o)
                 return 1;
             }
         }
-        const double m1 = median(one, reps), ma = median(all, reps);
+        const double m1 = kb_median(one, reps), ma = kb_median(all, reps);
         kb_val v[] = {{sets[s].name, 0},  {NULL, (double)sets[s].bytes}, {NULL, threads},
                       {NULL, m1},         {NULL, ma},                     {NULL, ma / threads},
                       {NULL, ma / m1}};
