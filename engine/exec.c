@@ -85,6 +85,7 @@ struct hidp__exec {
     meeting *meet;         /* [node]: the barrier after it, when barrier_after */
     char *waits;           /* [node * threads + worker]: it waits at that barrier (else it
                             * only arrives: it has nothing to do before the next one) */
+    int *producer;         /* [value] the node that writes it, -1 none (an input, a constant) */
 
     pthread_mutex_t mu;    /* parking between runs */
     pthread_cond_t cv;
@@ -500,37 +501,81 @@ static int overlap(const hidp__graph *g, int a, int b)
     return x0 < y1 && y0 < x1;
 }
 
-/* Whether every worker can go from node i straight on to node i + 1: i + 1 is channel-local
- * over i's output (a depthwise conv after the 1x1 that expands its channels, as in MobileNet's
- * blocks), both give each worker the same channels and all rows, i + 1's other inputs are
- * constants, and i + 1 writes nowhere node i still reads (a slower worker may still be on node
- * i). Each worker then reads only what it wrote itself. */
-static int chains_without_barrier(const hidp__exec *e, int i)
+/* Sets *r to the part of input k of node n that slice s reads (channels and rows of its 4-D
+ * view). Returns 0 when that is not known: then it may read all of it. */
+static int read_region(const hidp__graph *g, const hidp__node *n, int k, hidp__slice s,
+                       hidp__slice *r)
+{
+    if (slice_empty(s)) {
+        *r = (hidp__slice){0, 0, 0, 0};
+        return 1;
+    }
+    if (k == 3 && n->takes_residual) { /* laid out like the output (engine/residual.c) */
+        *r = s;
+        return 1;
+    }
+    if (k != 0 || n->rows_in_span <= 0)
+        return 0;
+    const hidp__view4 v = hidp__shape_view4(&g->vals[n->in[0]].shape);
+    int64_t h0 = s.h0 * n->rows_in_stride - n->rows_in_pad;
+    int64_t h1 = (s.h1 - 1) * n->rows_in_stride - n->rows_in_pad + n->rows_in_span;
+    *r = (hidp__slice){n->channel_local ? s.c0 : 0, n->channel_local ? s.c1 : v.c,
+                       h0 > 0 ? h0 : 0, h1 < v.h ? h1 : v.h};
+    return 1;
+}
+
+static int contains(hidp__slice outer, hidp__slice inner)
+{
+    return slice_empty(inner) || (inner.c0 >= outer.c0 && inner.c1 <= outer.c1 &&
+                                  inner.h0 >= outer.h0 && inner.h1 <= outer.h1);
+}
+
+/* Whether node j can follow the nodes [seg, j) with no barrier between: the nodes after the last
+ * barrier, which a worker may still be running when another starts j.
+ *  - Every value j reads that one of them wrote, each worker reads only where it wrote it
+ *    itself: a depthwise conv after the 1x1 that expands its channels, both cut by channels (as
+ *    in MobileNet's blocks); a 1x1 conv after a node cut into the same rows; anything after
+ *    nodes that worker 0 ran alone, on worker 0 alone.
+ *  - j writes no byte they read or write (the memory plan reuses dead values' bytes), unless
+ *    worker 0 alone runs both. */
+static int joins_segment(const hidp__exec *e, int seg, int j)
 {
     const hidp__graph *g = e->g;
-    if (i + 1 >= g->n_nodes)
-        return 0;
-    const hidp__node *a = &g->nodes[i], *b = &g->nodes[i + 1];
-    if (!b->channel_local || a->n_out != 1 || b->n_in < 1 || b->in[0] != a->out[0] ||
-        b->n_out != 1)
-        return 0;
-    for (int k = 1; k < b->n_in; k++)
-        if (b->in[k] >= 0 && !(g->vals[b->in[k]].flags & HIDP__VAL_CONST))
-            return 0;
-    for (int k = 0; k < a->n_in; k++)
-        if (a->in[k] >= 0 && overlap(g, a->in[k], b->out[0]))
-            return 0;
-    const hidp__slice all_a = hidp__slice_all(g, a), all_b = hidp__slice_all(g, b);
-    if (all_a.c1 - all_a.c0 != all_b.c1 - all_b.c0)
-        return 0;
-    for (int w = 0; w < e->threads; w++) {
-        const hidp__slice sa = e->slices[(size_t)i * (size_t)e->threads + (size_t)w];
-        const hidp__slice sb = e->slices[(size_t)(i + 1) * (size_t)e->threads + (size_t)w];
-        if (slice_empty(sa) && slice_empty(sb))
+    const hidp__node *n = &g->nodes[j];
+    const int t = e->threads;
+    for (int k = 0; k < n->n_in; k++) {
+        const int v = n->in[k];
+        if (v < 0 || (g->vals[v].flags & HIDP__VAL_CONST))
             continue;
-        if (sa.c0 != sb.c0 || sa.c1 != sb.c1 || sa.h0 != all_a.h0 || sa.h1 != all_a.h1 ||
-            sb.h0 != all_b.h0 || sb.h1 != all_b.h1)
-            return 0;
+        const int p = e->producer[v];
+        if (p < seg)
+            continue; /* written before the barrier, or not by a node */
+        const hidp__slice all = hidp__slice_all(g, &g->nodes[p]);
+        for (int w = 0; w < t; w++) {
+            const hidp__slice s = e->slices[(size_t)j * (size_t)t + (size_t)w];
+            hidp__slice r;
+            if (!read_region(g, n, k, s, &r) && !slice_empty(s))
+                r = all;
+            if (g->nodes[p].n_out != 1 ||
+                !contains(e->slices[(size_t)p * (size_t)t + (size_t)w], r))
+                return 0;
+        }
+    }
+    const int alone = solo(e, j);
+    for (int i = seg; i < j; i++) {
+        const hidp__node *m = &g->nodes[i];
+        if (alone && solo(e, i))
+            continue;
+        for (int o = 0; o < n->n_out; o++) {
+            if (n->out[o] < 0)
+                continue;
+            for (int k = 0; k < m->n_in; k++)
+                if (m->in[k] >= 0 && overlap(g, m->in[k], n->out[o]))
+                    return 0;
+            for (int k = 0; k < m->n_out; k++)
+                if (m->out[k] >= 0 && overlap(g, m->out[k], n->out[o]))
+                    return 0;
+        }
     }
     return 1;
 }
@@ -541,21 +586,16 @@ static void plan_all(hidp__exec *e)
     const hidp__graph *g = e->g;
     for (int i = 0; i < g->n_nodes; i++)
         plan_node(e, i);
-    /* Workers meet after a node unless it and the next both run on worker 0 alone (then worker 0
-     * is the only one touching their data), or the next reads only its own worker's part of it
-     * (chains_without_barrier; one link at a time, so a chain never outruns a barrier by more
-     * than one node). The last node always ends with a meeting, so a run returns only when every
-     * worker is done. */
+    /* Workers meet after a node unless the next can follow without (joins_segment). The last
+     * node always ends with a meeting, so a run returns only when every worker is done. */
     e->any_split = 0;
     for (int i = 0; i < g->n_nodes; i++)
         e->any_split |= !solo(e, i);
-    for (int i = 0; i < g->n_nodes; i++)
-        e->barrier_after[i] = e->any_split && (i == g->n_nodes - 1 || !solo(e, i) ||
-                                               !solo(e, i + 1));
-    for (int i = 0; i + 1 < g->n_nodes; i++)
-        if (e->barrier_after[i] && !solo(e, i) && (i == 0 || e->barrier_after[i - 1]) &&
-            chains_without_barrier(e, i))
-            e->barrier_after[i] = 0;
+    for (int i = 0, seg = 0; i < g->n_nodes; i++) {
+        e->barrier_after[i] = e->any_split && (i == g->n_nodes - 1 || !joins_segment(e, seg, i + 1));
+        if (e->barrier_after[i])
+            seg = i + 1;
+    }
     /* Who waits at each barrier. At the last, worker 0 alone: a run returns when every worker
      * is done, and the others have nothing after it. Elsewhere a slower worker waits only if it
      * has a slice before the next barrier; a worker of the fastest kind waits at every one, so
@@ -607,9 +647,16 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
     e->scratch = calloc((size_t)threads, sizeof *e->scratch);
     e->workers = calloc((size_t)threads, sizeof *e->workers);
     e->lost_ns = aligned_alloc(64, (size_t)threads * LOST_STRIDE * sizeof *e->lost_ns);
+    e->producer = malloc((size_t)(g->n_vals > 0 ? g->n_vals : 1) * sizeof *e->producer);
     if (!e->slices || !e->barrier_after || !e->meet || !e->waits || !e->scratch || !e->workers ||
-        !e->lost_ns)
+        !e->lost_ns || !e->producer)
         goto nomem;
+    for (int v = 0; v < g->n_vals; v++)
+        e->producer[v] = -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_out; k++)
+            if (g->nodes[i].out[k] >= 0)
+                e->producer[g->nodes[i].out[k]] = i;
     memset(e->lost_ns, 0, (size_t)threads * LOST_STRIDE * sizeof *e->lost_ns);
     for (size_t i = 0; i < nn; i++) {
         atomic_init(&e->meet[i].arrived, 0);
@@ -733,6 +780,7 @@ void hidp__exec_destroy(hidp__exec *e)
     free(e->solo_s);
     free(e->recs);
     free(e->lost_ns);
+    free(e->producer);
     free(e);
 }
 

@@ -110,6 +110,13 @@ typedef struct hidp__node {
                               (all its rows), e.g. a depthwise conv with one filter per channel;
                               the executor then lets each worker go on from its own slice of
                               the producer without a barrier (engine/exec.c) */
+    int rows_in_span;      /* set by reshape: output rows [h0, h1) read rows [h0 * rows_in_stride
+                              - rows_in_pad, (h1 - 1) * rows_in_stride - rows_in_pad +
+                              rows_in_span) of input 0 (clipped to it), in all its channels or,
+                              when channel_local, in the same ones; 0: not known (all of it).
+                              Lets a worker go on to the next node without a barrier when it
+                              wrote all it reads (engine/exec.c) */
+    int rows_in_stride, rows_in_pad;
 } hidp__node;
 
 typedef struct hidp__graph {

@@ -389,6 +389,11 @@ static int conv_reshape(hidp__graph *gr, hidp__node *n, hidp__err *err)
                      p->kind == HIDP__CONV_WINOGRAD) && g.oh * g.ow >= g.mg;
     n->takes_residual = p->kind != HIDP__CONV_DEPTHWISE; /* the GEMM kinds (and conv_naive) */
     n->channel_local = p->kind == HIDP__CONV_DEPTHWISE && g.m == g.c;
+    /* a group's output channels read all of its input channels: with one group, all of them */
+    n->rows_in_span = nd == 4 && (g.group == 1 || n->channel_local) ? (int)((g.kh - 1) * g.dh + 1)
+                                                                     : 0;
+    n->rows_in_stride = (int)g.sh;
+    n->rows_in_pad = (int)g.pt;
     /* a band starting on an odd row would make two workers compute the tile row they share */
     n->row_align = p->kind == HIDP__CONV_WINOGRAD ? 2 : 1;
     p->resolved = 1;

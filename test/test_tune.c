@@ -419,7 +419,8 @@ static void check_chained(void)
         const int both = s.c1 > s.c0 && s2.c1 > s2.c0, skip = !hidp__exec_barrier_after(m->exec, i);
         depthwise_split += both && m->g.nodes[i + 1].channel_local;
         chained += both && skip;
-        /* a split node never goes on without a barrier into one that is not channel-local */
+        /* MobileNet-V2 has no branches: a split node goes on without a barrier only into a
+         * channel-local one */
         unsafe += s.c1 > s.c0 && skip && !m->g.nodes[i + 1].channel_local;
     }
     tap_ok(rc == 0 && chained > 0 && chained <= depthwise_split, "chained: %d of %d split "
@@ -428,6 +429,55 @@ static void check_chained(void)
            unsafe);
     const double worst = rc == 0 ? max_diff_over_runs(m, ref, 5) : INFINITY;
     tap_ok(worst <= 1e-4, "chained: 5 runs on 2 workers match the reference (%.3g)", worst);
+done:
+    hidp_model_destroy(m);
+    hidp_context_destroy(ctx);
+}
+
+/* Whether node j reads an output of node i. */
+static int reads(const hidp_model *m, int j, int i)
+{
+    const hidp__node *a = &m->g.nodes[i], *b = &m->g.nodes[j];
+    for (int k = 0; k < b->n_in; k++)
+        for (int o = 0; o < a->n_out; o++)
+            if (b->in[k] >= 0 && b->in[k] == a->out[o])
+                return 1;
+    return 0;
+}
+
+/* ResNet-18 at 64 on 2 equal workers: a downsampling branch's 1x1 conv, which reads the block's
+ * input and not the conv before it, follows that conv without a barrier; every split node that
+ * goes on without one is followed by a node that reads none of its output or reads it
+ * channel-locally; and 5 runs equal the reference kernels'. */
+static void check_branch_without_barrier(void)
+{
+    hidp_context *ctx = NULL;
+    hidp_model *m = NULL;
+    static float ref[SCORES];
+    int rc = hidp_context_create(&ctx, 0);
+    if (rc == 0) {
+        hidp_context_set_tuning(ctx, 0);
+        rc = reference_run(ctx, "resnet18", ref, &m);
+    }
+    if (!tap_ok(rc == 0, "branch: resnet18 reference run (%s)",
+                ctx ? hidp_context_last_error(ctx) : "no context"))
+        goto done;
+    rc = prepare_two_workers(ctx, m);
+    int branches = 0, unsafe = 0;
+    for (int i = 0; rc == 0 && i + 1 < m->g.n_nodes; i++) {
+        const hidp__slice s = hidp__exec_slice(m->exec, i, 1);
+        if (s.c1 <= s.c0 || s.h1 <= s.h0 || hidp__exec_barrier_after(m->exec, i))
+            continue;
+        const int reads_it = reads(m, i + 1, i);
+        branches += !reads_it;
+        unsafe += reads_it && !m->g.nodes[i + 1].channel_local;
+    }
+    tap_ok(rc == 0 && branches > 0, "branch: %d split convs go on without a barrier into a "
+           "branch that does not read them", branches);
+    tap_ok(rc == 0 && unsafe == 0, "branch: none goes on without one into a node that reads "
+           "more than its own channels (%d)", unsafe);
+    const double worst = rc == 0 ? max_diff_over_runs(m, ref, 5) : INFINITY;
+    tap_ok(worst <= 1e-4, "branch: 5 runs on 2 workers match the reference (%.3g)", worst);
 done:
     hidp_model_destroy(m);
     hidp_context_destroy(ctx);
@@ -523,6 +573,7 @@ int main(void)
     check_tuner();
     check_model();
     check_chained();
+    check_branch_without_barrier();
     check_random_plans();
     return tap_done();
 }
