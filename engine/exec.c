@@ -550,14 +550,14 @@ static int joins_segment(const hidp__exec *e, int seg, int j)
         const int p = e->producer[v];
         if (p < seg)
             continue; /* written before the barrier, or not by a node */
+        if (g->nodes[p].n_out != 1) /* a slice covers output 0 only */
+            return 0;
         const hidp__slice all = hidp__slice_all(g, &g->nodes[p]);
         for (int w = 0; w < t; w++) {
-            const hidp__slice s = e->slices[(size_t)j * (size_t)t + (size_t)w];
             hidp__slice r;
-            if (!read_region(g, n, k, s, &r) && !slice_empty(s))
+            if (!read_region(g, n, k, e->slices[(size_t)j * (size_t)t + (size_t)w], &r))
                 r = all;
-            if (g->nodes[p].n_out != 1 ||
-                !contains(e->slices[(size_t)p * (size_t)t + (size_t)w], r))
+            if (!contains(e->slices[(size_t)p * (size_t)t + (size_t)w], r))
                 return 0;
         }
     }
@@ -592,7 +592,8 @@ static void plan_all(hidp__exec *e)
     for (int i = 0; i < g->n_nodes; i++)
         e->any_split |= !solo(e, i);
     for (int i = 0, seg = 0; i < g->n_nodes; i++) {
-        e->barrier_after[i] = e->any_split && (i == g->n_nodes - 1 || !joins_segment(e, seg, i + 1));
+        e->barrier_after[i] =
+            e->any_split && (i == g->n_nodes - 1 || !joins_segment(e, seg, i + 1));
         if (e->barrier_after[i])
             seg = i + 1;
     }
