@@ -449,14 +449,17 @@ static void profile_setting(setting *s, int runs)
 {
     if (hidp_model_profile(s->m, 1, NULL) != 0)
         return;
+    const usage u0 = group_usage();
     for (int k = 0; k < runs; k++)
         hidp_model_run(s->m);
+    const usage u1 = group_usage();
     int32_t n = 0;
     const double total = hidp_model_profile_total_ms(s->m, &n);
     const int workers = hidp_model_num_workers(s->m);
     printf("profile of '%s', %d runs, %.2f ms per run (means per run)\n"
            "   #  layer                          wall ms   big ms  little ms\n",
            s->label, n, n ? total / n : 0.0);
+    double little_slices = 0;
     for (int i = 0; i < hidp_model_num_layers(s->m); i++) {
         hidp_layer_info info;
         hidp_layer_profile lp;
@@ -468,7 +471,17 @@ static void profile_setting(setting *s, int runs)
             hidp_model_profile_worker(s->m, i, w, &wp[w]);
         printf("  %2d  %-30.30s %7.3f  %7.3f  %7.3f\n", i, info.name, lp.wall_ms / lp.runs,
                wp[0].busy_ms / lp.runs, wp[1].busy_ms / lp.runs);
+        little_slices += wp[1].busy_ms / lp.runs;
     }
+    /* The little core's CPU time (its thread's schedstat) beside the wall time of its slices:
+     * what it spent outside them (waking, going to sleep, the profile's own clock reads) is
+     * quota its slices could have had. A throttled stretch inside a slice counts in the slices'
+     * wall time but not in the CPU time, so the share can pass 100% in runs that were throttled. */
+    const double little_cpu = runs ? (double)(u1.cpu_ns - u0.cpu_ns) * 1e-6 / runs : 0;
+    printf("  little core: %.3f ms CPU per run, %.3f ms of it in slices (%.0f%%), "
+           "throttled %lld times in %d runs\n",
+           little_cpu, little_slices, little_cpu > 0 ? 100.0 * little_slices / little_cpu : 0.0,
+           u1.throttled - u0.throttled, runs);
     hidp_model_profile(s->m, 0, NULL);
 }
 

@@ -13,7 +13,8 @@
 # Each setting gets RUNS runs in all, in ROUNDS blocks of at least 100 ms taken in turn with the
 # other settings'; the ratios are also given round by round (paired), which this VM's phases of
 # fast and slow seconds move less than medians over all runs. -P profiles that setting's layers
-# after the timed rounds (wall, big and little core's time per layer).
+# after the timed rounds (wall, big and little core's time per layer; the little core's CPU
+# time per run beside its slices' wall time).
 set -eu
 quota=40 period=10000 runs=40 rounds=20
 while getopts "q:p:n:r:P:h" opt; do
@@ -24,7 +25,7 @@ while getopts "q:p:n:r:P:h" opt; do
     r) rounds=$OPTARG ;;
     P) case $OPTARG in tuned | fixed | prepared) ;; *) echo "little_core.sh: -P tuned, fixed or prepared" >&2; exit 2 ;; esac
        export LITTLE_CORE_PROFILE=$OPTARG ;;
-    h) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    h) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) exit 2 ;;
     esac
 done
