@@ -29,7 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../engine/exec.h"
 #include "../engine/hidp.h"
+#include "../engine/model.h"
 #include "../ops/sgemm.h"
 #include "../sched/calib.h"
 #include "../sched/topo.h"
@@ -163,6 +165,7 @@ typedef struct setting {
     const char *label;
     int threads, split, tune;
     const char *cores;
+    int no_take_back; /* hidp_context_set_take_back(ctx, 0): fixed shares */
     hidp_context *ctx;
     hidp_model *m;
     double *t; /* [runs] ms */
@@ -226,6 +229,7 @@ static void set_up(setting *s, const char *model, const void *onnx, size_t size,
     hidp_context_set_cores(s->ctx, s->cores);
     hidp_context_set_split(s->ctx, s->split);
     hidp_context_set_tuning(s->ctx, s->tune);
+    hidp_context_set_take_back(s->ctx, !s->no_take_back);
     const int rc = onnx ? hidp_model_load_memory(s->ctx, onnx, size, &s->m)
                         : hidp_model_load(s->ctx, model, &s->m);
     if (rc != 0 || hidp_model_prepare(s->m) != 0 || hidp_model_set_input(s->m, 0, in, n) != 0) {
@@ -354,7 +358,7 @@ static size_t input_floats(const char *model, const void *onnx, size_t size)
     return n;
 }
 
-enum { BIG, LITTLE, EQUAL, EQUAL_TUNED, PREPARED, FIXED, TUNED, N_SETTINGS };
+enum { BIG, LITTLE, EQUAL, EQUAL_TUNED, PREPARED, FIXED, NO_TAKE_BACK, TUNED, N_SETTINGS };
 
 /* Every setting gets a block of runs in each round, in turn, so a drift in this machine's speed
  * (a shared VM's neighbours) moves all of them alike and the ratios stay. Each setting gets at
@@ -414,7 +418,7 @@ static void report(setting *set, int rounds)
     double med[N_SETTINGS];
     for (int k = 0; k < N_SETTINGS; k++) {
         med[k] = median(set[k].t, set[k].runs);
-        printf("  %-33s %8.2f   little busy %5.2f ms/run, throttled %5.1f%% of runs\n",
+        printf("  %-37s %8.2f   little busy %5.2f ms/run, throttled %5.1f%% of runs\n",
                set[k].label, med[k], (double)set[k].used.cpu_ns * 1e-6 / set[k].runs,
                100.0 * (double)set[k].used.throttled / set[k].runs);
     }
@@ -426,20 +430,29 @@ static void report(setting *set, int rounds)
         lo = eff < lo ? eff : lo;
         hi = eff > hi ? eff : hi;
     }
-    printf("  %-33s %8.2f   (1 / (1/big + 1/little))\n", "ideal", ideal);
+    printf("  %-37s %8.2f   (1 / (1/big + 1/little))\n", "ideal", ideal);
     printf("  calibrated+tuned: %.0f%% of ideal (rounds %.0f-%.0f%%); %.2fx big only, %.2fx "
            "equal split (%.2fx tuned equal); as prepared: %.0f%% of ideal\n",
            100.0 * ideal / med[TUNED], 100.0 * lo, 100.0 * hi, med[BIG] / med[TUNED],
            med[EQUAL] / med[TUNED], med[EQUAL_TUNED] / med[TUNED], 100.0 * ideal / med[PREPARED]);
-    for (int k = 0; k < N_SETTINGS; k++)
+    for (int k = 0; k < N_SETTINGS; k++) {
+        long long helped = 0, taken = 0;
         if (set[k].backoffs)
             printf("  %s: shares backed off %d times, last: %s\n", set[k].label,
                    set[k].backoffs, set[k].backoff);
+        if (set[k].m->exec)
+            hidp__exec_help_counts(set[k].m->exec, &helped, &taken);
+        if (helped + taken)
+            printf("  %s: the little core finished %lld chunks, the big core took back %lld "
+                   "(tuning runs included)\n",
+                   set[k].label, helped, taken);
+    }
     printf("paired by round (medians over the %d rounds of each round's ratio):\n", rounds);
     for (int k = PREPARED; k <= TUNED; k++)
-        printf("  %-33s %3.0f%% of ideal, %.2fx big only, %.2fx equal split\n", set[k].label,
+        printf("  %-37s %3.0f%% of ideal, %.2fx big only, %.2fx equal split\n", set[k].label,
                100.0 * paired(set, rounds, -1, k), paired(set, rounds, BIG, k),
                paired(set, rounds, EQUAL, k));
+    printf("  default vs no take-back: %.2fx (paired)\n", paired(set, rounds, NO_TAKE_BACK, TUNED));
 }
 
 /* With LITTLE_CORE_PROFILE set (little_core.sh -P SETTING: tuned, fixed or prepared): `runs`
@@ -524,6 +537,7 @@ int main(int argc, char **argv)
         [EQUAL_TUNED] = {"both, equal split, tuned", 2, eq, 1, "0,1"},
         [PREPARED] = {"both, calibrated, as prepared", 2, cal, HIDP_TUNE_OFF, "0,1"},
         [FIXED] = {"both, calibrated, tuned, fixed", 2, cal, HIDP_TUNE_FIXED, "0,1"},
+        [NO_TAKE_BACK] = {"both, calibrated, tuned, no take-back", 2, cal, HIDP_TUNE_ON, "0,1", 1},
         [TUNED] = {"both, calibrated, tuned (default)", 2, cal, HIDP_TUNE_ON, "0,1"},
     };
     printf("model %s\n", argv[2]);

@@ -78,6 +78,14 @@ int hidp_context_set_tuning(hidp_context *ctx, int on)
     return 0;
 }
 
+int hidp_context_set_take_back(hidp_context *ctx, int on)
+{
+    if (!ctx)
+        return HIDP_EINVAL;
+    ctx->no_take_back = !on;
+    return 0;
+}
+
 int hidp_context_set_split(hidp_context *ctx, int split)
 {
     if (!ctx)

@@ -13,7 +13,9 @@
  * left out where no worker can read what another has not finished. When profiling, each slice
  * is timed (and counted by a probe) in a twin of the loop. Backing off (hidp__exec_adapt), the
  * slower workers also time how long each slice kept them off their CPU, and after each run
- * worker 0 scales their shares to match (sched/backoff.h).
+ * worker 0 scales their shares to match (sched/backoff.h). With two workers, the second slower,
+ * worker 1's shares can instead be taken back ("Helping" below): worker 0 then runs every node,
+ * meets no barrier, and waits for worker 1 only as long as its share should take.
  */
 #include <limits.h>
 #include <math.h>
@@ -114,6 +116,22 @@ struct hidp__exec {
     double last_lost;      /* the last run's loss, as a fraction of it */
     int stall_worker;      /* tests (hidp__exec_stall): this worker sleeps stall_ns per slice */
     int64_t stall_ns;
+
+    /* helping (hidp__exec_help): worker 1, the slower, takes its share of a node in chunks
+     * while it can, and worker 0 takes back those it has not started or not finished in time */
+    int help;
+    int *help_k;         /* [node] chunks of worker 1's share, 0: worker 0 runs that share */
+    hidp__slice *chunks; /* [node * HELP_MAX_CHUNKS + k] */
+    _Atomic uint64_t *chunk_state; /* [same] (run << 3) | CHUNK_*, older runs' count as free */
+    _Atomic int64_t *chunk_start;  /* [same] when worker 1 took it */
+    float *mirror;           /* worker 1 computes a chunk here first, laid out like the output */
+    uint64_t run;            /* this run's number (written by worker 0 before it starts) */
+    meeting open;            /* arrived: bumped each time worker 0 opens a node to worker 1 (a
+                              * futex word), sleepers: worker 1 sleeps on it */
+    _Atomic uint64_t opened; /* (run << 32) | (node + 1): the node worker 1 may help with;
+                              * node n_nodes: the run is over */
+    atomic_ullong done_gen;  /* the last run worker 1 is done with (re-planning waits for it) */
+    atomic_llong helped, taken_back; /* chunks worker 1 finished, and worker 0 took back */
 
     /* profiling (hidp__exec_profile): NULL when off */
     hidp__exec_rec *recs;  /* [node * threads + worker] */
@@ -225,7 +243,7 @@ static int64_t thread_cpu_ns(void)
 /* Whether worker w measures its time off the CPU within slices (a slower worker, backing off). */
 static int measures_loss(const hidp__exec *e, int w)
 {
-    return e->adapt && hidp__exec_slower(e, w);
+    return e->adapt && !e->help && hidp__exec_slower(e, w);
 }
 
 /* run_slice, adding to *lost the wall time it spent off its CPU (a spent quota, a preemption):
@@ -241,6 +259,236 @@ static void run_slice_lossy(const hidp__exec *e, const hidp__node *n, hidp__slic
     }
     const int64_t off = (now_ns() - t0) - (thread_cpu_ns() - c0);
     *lost += off > 0 ? off : 0;
+}
+
+/* ---- Helping: the slower worker's share in chunks that worker 0 can take back ----
+ * A core under a CPU quota runs at full speed until the quota is spent, then not at all for the
+ * rest of the period (6 ms of every 10 on bench/little_core.sh's core); a preempted core stops
+ * the same way. With fixed shares every layer then waits at its barrier for the stopped core.
+ * Helping turns that around for two workers, worker 1 the slower: worker 0 runs every node and
+ * its own share of it, and worker 1's share is one chunk, or several when it is long.
+ * Worker 1 takes chunks from the front while it runs; worker 0, done with its share, takes from
+ * the back those worker 1 has not started, and then waits for the ones it is running, but only
+ * about as long as they should take: then it takes them back too and runs them itself. That is
+ * safe because worker 1 computes each chunk aside, into a mirror of the output, and copies it
+ * in only if it still owns the chunk (a compare-and-swap each side decides). Worker 0 never
+ * waits for worker 1 to arrive anywhere: a stopped core costs it one late chunk per node, not
+ * the rest of the period. Only ops that can write aside (HIDP__OP_REDIRECTS: the convolutions)
+ * are chunked; worker 0 runs worker 1's share of the others itself. */
+
+/* A chunk is at most about this long on worker 0, so that running one again costs it at most
+ * that; shorter shares stay whole. Each chunk is a call of its own, and a channel range of a
+ * GEMM conv packs its input again per call: on bench/little_core.sh's quota core, chunks of 60
+ * us made ResNet-50 slower than fixed shares (0.92x, 0.97x paired), whole shares were level
+ * with them or ahead (1.00x on ResNet-50, 1.04x twice on MobileNet-V2). */
+#define HELP_CHUNK_S 1e-3
+#define HELP_MAX_CHUNKS 16
+/* Worker 0 takes back a chunk worker 1 is running when it has run this many times as long as
+ * its share's planned speed says, plus the grace. */
+#define HELP_LATE_FACTOR 1.5
+#define HELP_GRACE_NS 20000
+
+/* A chunk's state word is (run << 3) | one of these, and a word from an earlier run means free:
+ * worker 1 takes a free chunk (HELPER) and copies it in (COPYING, then DONE) only if it still
+ * holds it; worker 0 takes a free one, or one worker 1 has held too long (MINE). */
+enum { CHUNK_HELPER = 1, CHUNK_COPYING, CHUNK_DONE, CHUNK_MINE };
+
+static double node_work(const hidp__graph *g, const hidp__node *n);
+
+static uint64_t chunk_word(uint64_t run, int state)
+{
+    return run << 3 | (uint64_t)state;
+}
+
+/* Copies slice s of node n's output from the mirror into the output. */
+static void copy_from_mirror(const hidp__exec *e, const hidp__node *n, hidp__slice s)
+{
+    hidp__value *y = hidp__out(e->g, n, 0);
+    const hidp__view4 v = hidp__shape_view4(&y->shape);
+    float *to = y->data;
+    const size_t len = (size_t)((s.h1 - s.h0) * v.w) * sizeof(float);
+    for (int64_t b = 0; b < v.n; b++)
+        for (int64_t c = s.c0; c < s.c1; c++) {
+            const size_t at = (size_t)(((b * v.c + c) * v.h + s.h0) * v.w);
+            memcpy(to + at, e->mirror + at, len);
+        }
+}
+
+/* The chunks of worker 1's share of node i (plan_node's row[1]): cut along the share's own
+ * dimension, in whole blocks of the alignment plan_node used. */
+static void plan_chunks(hidp__exec *e, int i, int64_t align)
+{
+    const hidp__node *n = &e->g->nodes[i];
+    const hidp__slice s = e->slices[(size_t)i * 2 + 1];
+    const hidp__value *y = hidp__out(e->g, n, 0);
+    e->help_k[i] = 0;
+    if (slice_empty(s) || !(n->op->flags & HIDP__OP_REDIRECTS) || !y || !y->data ||
+        (n->act.kind != HIDP__ACT_NONE && !(n->op->flags & HIDP__OP_FUSES_ACT)))
+        return;
+    const hidp__slice all = hidp__slice_all(e->g, n);
+    const int by_rows = s.c0 == all.c0 && s.c1 == all.c1;
+    const int64_t range = by_rows ? s.h1 - s.h0 : s.c1 - s.c0;
+    const double whole = (double)(all.c1 - all.c0) * (double)(all.h1 - all.h0);
+    const double work = node_work(e->g, n) * (double)(s.c1 - s.c0) * (double)(s.h1 - s.h0) / whole;
+    int k = (int)ceil(work / (e->weight[0] * 1e9 * HELP_CHUNK_S));
+    const int64_t blocks = (range + align - 1) / align;
+    k = k < 1 ? 1 : k > HELP_MAX_CHUNKS ? HELP_MAX_CHUNKS : k;
+    k = k > blocks ? (int)blocks : k;
+    hidp__slice *c = &e->chunks[(size_t)i * HELP_MAX_CHUNKS];
+    for (int j = 0; j < k; j++) {
+        int64_t lo, hi;
+        hidp__split_even(range, k, align, j, &lo, &hi);
+        c[j] = s;
+        if (by_rows) {
+            c[j].h0 = s.h0 + lo;
+            c[j].h1 = s.h0 + hi;
+        } else {
+            c[j].c0 = s.c0 + lo;
+            c[j].c1 = s.c0 + hi;
+        }
+    }
+    e->help_k[i] = k;
+}
+
+/* How long worker 1 should take over chunk j of node i, in ns: its work at the speed its share
+ * was planned at (worker 1's weight, trimmed). */
+static int64_t chunk_expected_ns(const hidp__exec *e, int i, hidp__slice c)
+{
+    const hidp__node *n = &e->g->nodes[i];
+    const hidp__slice all = hidp__slice_all(e->g, n);
+    const double whole = (double)(all.c1 - all.c0) * (double)(all.h1 - all.h0);
+    const double work = node_work(e->g, n) * (double)(c.c1 - c.c0) * (double)(c.h1 - c.h0) / whole;
+    const double speed = fmin(e->weight[1] * e->trim, e->weight[0]) * 1e9;
+    return (int64_t)(work / speed * 1e9);
+}
+
+/* Worker 0, done with its own share of node i: the chunks worker 1 has not started, from the
+ * back, then each one it is running once it is done, or once it is late. */
+static void finish_chunks(hidp__exec *e, int i, float *scratch)
+{
+    const hidp__node *n = &e->g->nodes[i];
+    const int k = e->help_k[i];
+    const size_t base = (size_t)i * HELP_MAX_CHUNKS;
+    const uint64_t run = e->run, mine = chunk_word(run, CHUNK_MINE);
+    long long taken = 0;
+    for (int j = k - 1; j >= 0; j--) {
+        uint64_t st = atomic_load_explicit(&e->chunk_state[base + j], memory_order_acquire);
+        if (st >> 3 < run && atomic_compare_exchange_strong(&e->chunk_state[base + j], &st, mine)) {
+            run_slice(e, n, e->chunks[base + j], scratch);
+            taken++;
+        }
+    }
+    for (int j = 0; j < k; j++) {
+        const int64_t late =
+            HELP_GRACE_NS +
+            (int64_t)(HELP_LATE_FACTOR * (double)chunk_expected_ns(e, i, e->chunks[base + j]));
+        for (;;) {
+            uint64_t st = atomic_load_explicit(&e->chunk_state[base + j], memory_order_acquire);
+            const int state = (int)(st & 7);
+            if (state == CHUNK_DONE || state == CHUNK_MINE)
+                break;
+            if (state == CHUNK_HELPER &&
+                now_ns() - atomic_load_explicit(&e->chunk_start[base + j], memory_order_relaxed) >
+                    late &&
+                atomic_compare_exchange_strong(&e->chunk_state[base + j], &st, mine)) {
+                run_slice(e, n, e->chunks[base + j], scratch);
+                taken++;
+                break;
+            }
+            CPU_RELAX();
+        }
+    }
+    if (taken)
+        atomic_fetch_add_explicit(&e->taken_back, taken, memory_order_relaxed);
+}
+
+/* Worker 0: node i is open to worker 1 (node n_nodes: the run is over). */
+static void open_node(hidp__exec *e, int i)
+{
+    atomic_store_explicit(&e->opened, e->run << 32 | (uint64_t)(i + 1), memory_order_release);
+    atomic_fetch_add(&e->open.arrived, 1);
+    if (atomic_load(&e->open.sleepers) > 0)
+        wake_all(&e->open.arrived);
+}
+
+/* Worker 1's chunks of node i in this run, from the front, while worker 0 has not taken them. */
+static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
+{
+    const hidp__node *n = &e->g->nodes[i];
+    const size_t base = (size_t)i * HELP_MAX_CHUNKS;
+    const uint64_t helper = chunk_word(run, CHUNK_HELPER);
+    for (int j = 0; j < e->help_k[i]; j++) {
+        _Atomic uint64_t *state = &e->chunk_state[base + j];
+        uint64_t st = atomic_load_explicit(state, memory_order_relaxed);
+        if (st >> 3 >= run)
+            continue;
+        /* the start first: worker 0 reads it once it sees the chunk taken */
+        atomic_store_explicit(&e->chunk_start[base + j], now_ns(), memory_order_relaxed);
+        if (!atomic_compare_exchange_strong(state, &st, helper))
+            continue;
+        hidp__slice c = e->chunks[base + j];
+        c.out = e->mirror;
+        run_slice(e, n, c, scratch);
+        if (e->stall_ns > 0 && e->stall_worker == 1) {
+            const struct timespec nap = {0, (long)e->stall_ns};
+            nanosleep(&nap, NULL);
+        }
+        uint64_t expect = helper;
+        if (atomic_compare_exchange_strong(state, &expect, chunk_word(run, CHUNK_COPYING))) {
+            copy_from_mirror(e, n, c);
+            atomic_store_explicit(state, chunk_word(run, CHUNK_DONE), memory_order_release);
+            atomic_fetch_add_explicit(&e->helped, 1, memory_order_relaxed);
+        }
+    }
+}
+
+/* Worker 1's run: it helps with each node worker 0 opens, jumping to the latest, and sleeps
+ * in between; the run is over for it when worker 0 says so or a newer run has begun. */
+static void run_helper(hidp__exec *e, uint64_t run)
+{
+    float *scratch = e->scratch[1];
+    int next = 0;
+    for (;;) {
+        const int seen = atomic_load(&e->open.arrived);
+        const uint64_t o = atomic_load_explicit(&e->opened, memory_order_acquire);
+        const int i = (int)(o & 0xffffffffu) - 1;
+        if ((o >> 32) == (run & 0xffffffffu) && i >= next) {
+            if (i >= e->g->n_nodes)
+                break;
+            help_node(e, i, run, scratch);
+            next = i + 1;
+            continue;
+        }
+        if (atomic_load_explicit(&e->gen, memory_order_acquire) != run)
+            break;
+        /* nothing new: a few pauses, then sleep until worker 0 opens another node */
+        for (int k = 0; k < SPIN_LIMIT / 16 && atomic_load(&e->open.arrived) == seen; k++)
+            CPU_RELAX();
+        atomic_fetch_add(&e->open.sleepers, 1);
+        if (atomic_load(&e->open.arrived) == seen)
+            wait_while(&e->open.arrived, seen);
+        atomic_fetch_sub(&e->open.sleepers, 1);
+    }
+}
+
+/* Worker 0's run when helping: every node, its own share, worker 1's share of the nodes that
+ * are not chunked, and what is left of the chunks. */
+static void run_master(hidp__exec *e)
+{
+    const hidp__graph *g = e->g;
+    float *scratch = e->scratch[0];
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (e->help_k[i])
+            open_node(e, i);
+        const hidp__slice s = e->slices[(size_t)i * 2];
+        if (!slice_empty(s))
+            run_slice(e, &g->nodes[i], s, scratch);
+        if (e->help_k[i])
+            finish_chunks(e, i, scratch);
+        else if (!slice_empty(e->slices[(size_t)i * 2 + 1]))
+            run_slice(e, &g->nodes[i], e->slices[(size_t)i * 2 + 1], scratch);
+    }
+    open_node(e, g->n_nodes);
 }
 
 /* The run loop when profiling: the same, with a timestamp (and the probe's counters) around
@@ -283,10 +531,17 @@ static void run_nodes_profiled(hidp__exec *e, int w)
     }
 }
 
-static void run_nodes(hidp__exec *e, int w)
+static void run_nodes(hidp__exec *e, int w, uint64_t run)
 {
     if (e->recs) {
         run_nodes_profiled(e, w);
+        return;
+    }
+    if (e->help) {
+        if (w == 0)
+            run_master(e);
+        else
+            run_helper(e, run);
         return;
     }
     const hidp__graph *g = e->g;
@@ -346,7 +601,8 @@ static void *worker_main(void *arg)
         if (atomic_load(&e->quit))
             break;
         seen = atomic_load(&e->gen);
-        run_nodes(e, wk->index);
+        run_nodes(e, wk->index, seen);
+        atomic_store(&e->done_gen, seen);
     }
     return NULL;
 }
@@ -433,7 +689,9 @@ static void plan_node(hidp__exec *e, int i)
     int t = e->threads;
     hidp__slice all = hidp__slice_all(e->g, n), *row = &e->slices[(size_t)i * (size_t)t];
     for (int w = 0; w < t; w++)
-        row[w] = (hidp__slice){0, 0, 0, 0};
+        row[w] = (hidp__slice){0, 0, 0, 0, NULL};
+    if (e->help_k)
+        e->help_k[i] = 0;
     const int mode = e->mode ? e->mode[i] : HIDP__PLAN_AUTO;
     if (!splittable(e, i) || mode == HIDP__PLAN_SOLO ||
         (mode == HIDP__PLAN_AUTO && small_by_estimate(e, i))) {
@@ -478,6 +736,8 @@ static void plan_node(hidp__exec *e, int i)
             row[w].c1 = all.c0 + hi;
         }
     }
+    if (e->help)
+        plan_chunks(e, i, align);
 }
 
 /* Only worker 0 works on node i. */
@@ -507,7 +767,7 @@ static int read_region(const hidp__graph *g, const hidp__node *n, int k, hidp__s
                        hidp__slice *r)
 {
     if (slice_empty(s)) {
-        *r = (hidp__slice){0, 0, 0, 0};
+        *r = (hidp__slice){0, 0, 0, 0, NULL};
         return 1;
     }
     if (k == 3 && n->takes_residual) { /* laid out like the output (engine/residual.c) */
@@ -519,8 +779,8 @@ static int read_region(const hidp__graph *g, const hidp__node *n, int k, hidp__s
     const hidp__view4 v = hidp__shape_view4(&g->vals[n->in[0]].shape);
     int64_t h0 = s.h0 * n->rows_in_stride - n->rows_in_pad;
     int64_t h1 = (s.h1 - 1) * n->rows_in_stride - n->rows_in_pad + n->rows_in_span;
-    *r = (hidp__slice){n->channel_local ? s.c0 : 0, n->channel_local ? s.c1 : v.c,
-                       h0 > 0 ? h0 : 0, h1 < v.h ? h1 : v.h};
+    *r = (hidp__slice){n->channel_local ? s.c0 : 0, n->channel_local ? s.c1 : v.c, h0 > 0 ? h0 : 0,
+                       h1 < v.h ? h1 : v.h, NULL};
     return 1;
 }
 
@@ -580,10 +840,21 @@ static int joins_segment(const hidp__exec *e, int seg, int j)
     return 1;
 }
 
+/* Before the plan or the way of running changes: worker 1 may still be in the last run when
+ * helping (worker 0 does not wait for it), finishing a chunk worker 0 took back, or not even
+ * have woken up for it; wait until it is done with it. (Without helping, the last barrier
+ * already waited, unless worker 1 is helping in a run it has yet to see.) */
+static void quiesce(hidp__exec *e)
+{
+    while (e->help_k && e->started >= 1 && atomic_load(&e->done_gen) != atomic_load(&e->gen))
+        sched_yield();
+}
+
 /* Plans every node and where the workers meet. */
 static void plan_all(hidp__exec *e)
 {
     const hidp__graph *g = e->g;
+    quiesce(e);
     for (int i = 0; i < g->n_nodes; i++)
         plan_node(e, i);
     /* Workers meet after a node unless the next can follow without (joins_segment). The last
@@ -616,6 +887,43 @@ static void plan_all(hidp__exec *e)
             busy[w] |= !slice_empty(e->slices[(size_t)i * (size_t)t + (size_t)w]);
         }
     }
+}
+
+/* What helping needs (two workers, the second slower): chunk tables and the mirror, as large
+ * as the largest output of an op that can write aside. */
+static int help_alloc(hidp__exec *e, size_t nn)
+{
+    const hidp__graph *g = e->g;
+    size_t floats = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const hidp__node *n = &g->nodes[i];
+        const hidp__value *y = hidp__out(g, n, 0);
+        if ((n->op->flags & HIDP__OP_REDIRECTS) && y) {
+            const int64_t count = hidp__shape_count(&y->shape);
+            floats = count > 0 && (size_t)count > floats ? (size_t)count : floats;
+        }
+    }
+    if (!floats)
+        return 0;
+    const size_t chunks = nn * HELP_MAX_CHUNKS;
+    e->help_k = calloc(nn, sizeof *e->help_k);
+    e->chunks = calloc(chunks, sizeof *e->chunks);
+    e->chunk_state = calloc(chunks, sizeof *e->chunk_state);
+    e->chunk_start = calloc(chunks, sizeof *e->chunk_start);
+    e->mirror = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
+    if (!e->help_k || !e->chunks || !e->chunk_state || !e->chunk_start || !e->mirror)
+        return -1;
+    for (size_t c = 0; c < chunks; c++) {
+        atomic_init(&e->chunk_state[c], 0);
+        atomic_init(&e->chunk_start[c], 0);
+    }
+    atomic_init(&e->open.arrived, 0);
+    atomic_init(&e->open.sleepers, 0);
+    atomic_init(&e->opened, 0);
+    atomic_init(&e->done_gen, 0);
+    atomic_init(&e->helped, 0);
+    atomic_init(&e->taken_back, 0);
+    return 0;
 }
 
 int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
@@ -686,6 +994,8 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
     for (int w = 0; w < threads; w++)
         if (!(e->scratch[w] = aligned_alloc(64, bytes)))
             goto nomem;
+    if (e->weight && threads == 2 && e->weight[1] < e->weight[0] && help_alloc(e, nn) != 0)
+        goto nomem;
     plan_all(e);
     for (int w = 0; w < threads; w++) {
         e->workers[w].e = e;
@@ -742,13 +1052,14 @@ void hidp__exec_run(hidp__exec *e)
         for (int i = 0; i < e->g->n_nodes; i++)
             atomic_store_explicit(&e->meet[i].arrived, 0, memory_order_relaxed);
         pthread_mutex_lock(&e->mu);
+        e->run = atomic_load(&e->gen) + 1;
         atomic_fetch_add(&e->gen, 1);
         pthread_cond_broadcast(&e->cv);
         pthread_mutex_unlock(&e->mu);
     }
     const int64_t start = e->adapt ? now_ns() : 0;
-    run_nodes(e, 0);
-    if (e->adapt)
+    run_nodes(e, 0, e->run);
+    if (e->adapt && !e->help)
         back_off(e, now_ns() - start);
     if (rebound)
         sched_setaffinity(0, sizeof before, &before);
@@ -782,6 +1093,11 @@ void hidp__exec_destroy(hidp__exec *e)
     free(e->recs);
     free(e->lost_ns);
     free(e->producer);
+    free(e->help_k);
+    free(e->chunks);
+    free((void *)e->chunk_state);
+    free((void *)e->chunk_start);
+    free(e->mirror);
     free(e);
 }
 
@@ -912,4 +1228,21 @@ int hidp__exec_waits(const hidp__exec *e, int node, int w)
 {
     return node >= 0 && node < e->g->n_nodes && w >= 0 && w < e->threads &&
            e->waits[(size_t)node * (size_t)e->threads + (size_t)w];
+}
+
+int hidp__exec_help(hidp__exec *e, int on)
+{
+    const int help = on && e->help_k;
+    if (help != e->help) {
+        quiesce(e);
+        e->help = help;
+        plan_all(e);
+    }
+    return e->help;
+}
+
+void hidp__exec_help_counts(const hidp__exec *e, long long *helped, long long *taken_back)
+{
+    *helped = e->help_k ? atomic_load(&e->helped) : 0;
+    *taken_back = e->help_k ? atomic_load(&e->taken_back) : 0;
 }

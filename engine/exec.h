@@ -76,9 +76,17 @@ int hidp__exec_splittable(const hidp__exec *e, int node);
 void hidp__exec_adapt(hidp__exec *e, int on);
 double hidp__exec_backoff(const hidp__exec *e, double *lost);
 /* For tests: slower worker w, while backing off, sleeps ns within each of its slices, off its
- * CPU as under a spent quota (ns 0: no more). */
+ * CPU as under a spent quota (ns 0: no more); while helping, worker 1 sleeps in each chunk. */
 void hidp__exec_stall(hidp__exec *e, int w, int64_t ns);
 int hidp__exec_unequal(const hidp__exec *e);
+
+/* Helping (two workers, the second slower): worker 1 takes its share of each convolution in
+ * chunks while it can, computing each aside, and worker 0 takes back those it has not started
+ * or not finished in time (engine/exec.c). Returns whether it is on (it cannot be for other
+ * worker sets). The counts are chunks worker 1 finished and chunks worker 0 took back, since
+ * the executor was created. */
+int hidp__exec_help(hidp__exec *e, int on);
+void hidp__exec_help_counts(const hidp__exec *e, long long *helped, long long *taken_back);
 
 /* ---- profiling ---- */
 

@@ -83,13 +83,24 @@ int hidp_context_set_split(hidp_context *ctx, int split);
  * layer on the fastest core alone, five times, and each layer keeps the faster way; then blocks
  * of whole runs compare that plan with the estimated one and, with cores of unequal speed, with
  * the slower cores' shares scaled, and the fastest stays. With one worker there is nothing to
- * tune. After tuning, with cores of unequal speed, HIDP_TUNE_ON goes on watching the slower
- * cores: when a run finds them off their CPU in the middle of their work (a CPU quota spent,
- * another process), their shares shrink in proportion, and grow back slowly once runs are clean
- * again; HIDP_TUNE_FIXED keeps the tuned plan as it is. The outputs are right in every run; only
+ * tune. After tuning, with cores of unequal speed and fixed shares (more than two workers, or
+ * hidp_context_set_take_back off), HIDP_TUNE_ON goes on watching the slower cores: when a run
+ * finds them off their CPU in the middle of their work (a CPU quota spent, another process),
+ * their shares shrink in proportion, and grow back slowly once runs are clean again;
+ * HIDP_TUNE_FIXED keeps the tuned plan as it is. The outputs are right in every run; only
  * the time varies. See hidp_model_tune. */
 enum { HIDP_TUNE_OFF = 0, HIDP_TUNE_ON = 1, HIDP_TUNE_FIXED = 2 };
 int hidp_context_set_tuning(hidp_context *ctx, int on);
+
+/* With two workers on cores of unequal speed, whether the faster one may take back the slower
+ * one's share of a convolution (on, the default): the slower worker computes its share aside,
+ * in chunks, and the faster one, done with its own, runs those the slower has not started, or
+ * has been running for half as long again as its speed says (a CPU quota spent, a preemption);
+ * the slower one's late result is dropped. A core that stops for milliseconds then delays a
+ * layer by one late chunk, not by its whole stop. Off: the shares are fixed, each worker waits
+ * for the other at the end of a layer, and HIDP_TUNE_ON's backing off is what adapts them. Takes
+ * effect at the next hidp_model_prepare. */
+int hidp_context_set_take_back(hidp_context *ctx, int on);
 
 /* ---- Model ---- */
 

@@ -254,6 +254,7 @@ static int prepare(hidp_model *m, hidp__err *err)
     hidp__placement_free(&pl);
     if (rc)
         return rc;
+    hidp__exec_help(m->exec, !m->ctx->no_take_back);
     m->layers = malloc((size_t)(m->g.n_nodes > 0 ? m->g.n_nodes : 1) * sizeof *m->layers);
     if (!m->layers)
         return hidp__fail(err, HIDP_ENOMEM, "out of memory preparing the model");

@@ -29,6 +29,7 @@ struct hidp_context {
     int calibrated;        /* its speeds were read or measured (or that failed) */
     int no_tuning;         /* hidp_context_set_tuning(ctx, HIDP_TUNE_OFF) */
     int fixed_plan;        /* hidp_context_set_tuning(ctx, HIDP_TUNE_FIXED): no backing off */
+    int no_take_back;      /* hidp_context_set_take_back(ctx, 0) */
 };
 
 struct hidp_model {

@@ -407,20 +407,24 @@ static int conv_reshape(hidp__graph *gr, hidp__node *n, hidp__err *err)
     return 0;
 }
 
-static hidp__conv_io conv_io(const hidp__graph *gr, const hidp__node *n)
+static hidp__conv_io conv_io(const hidp__graph *gr, const hidp__node *n, hidp__slice s)
 {
     const hidp__value *b = hidp__in(gr, n, 2);
     const hidp__value *r = hidp__in(gr, n, 3);
-    hidp__conv_io io = {hidp__in_f32(gr, n, 0), hidp__in_f32(gr, n, 1),
-                        b ? (const float *)b->data : NULL, hidp__out_f32(gr, n, 0), &n->act,
-                        n->params, r ? (const float *)r->data : NULL};
+    hidp__conv_io io = {hidp__in_f32(gr, n, 0),
+                        hidp__in_f32(gr, n, 1),
+                        b ? (const float *)b->data : NULL,
+                        s.out ? s.out : hidp__out_f32(gr, n, 0),
+                        &n->act,
+                        n->params,
+                        r ? (const float *)r->data : NULL};
     return io;
 }
 
 static void conv_run(const hidp__graph *gr, const hidp__node *n, hidp__slice s, float *scratch)
 {
     const hidp__conv_params *p = n->params;
-    hidp__conv_io io = conv_io(gr, n);
+    hidp__conv_io io = conv_io(gr, n, s);
     switch (p->kind) {
     case HIDP__CONV_1X1:
         hidp__conv_1x1(&p->g, &io, s, scratch);
@@ -445,7 +449,7 @@ static void conv_run_ref(const hidp__graph *gr, const hidp__node *n, hidp__slice
 {
     (void)scratch;
     const hidp__conv_params *p = n->params;
-    hidp__conv_io io = conv_io(gr, n);
+    hidp__conv_io io = conv_io(gr, n, s);
     hidp__conv_naive(&p->g, &io, s);
 }
 
@@ -476,7 +480,7 @@ static void conv_destroy(hidp__node *n)
 
 const hidp__op_def hidp__op_conv = {
     .name = "Conv",
-    .flags = HIDP__OP_FUSES_ACT | HIDP__OP_CAN_FUSE,
+    .flags = HIDP__OP_FUSES_ACT | HIDP__OP_CAN_FUSE | HIDP__OP_REDIRECTS,
     .parse = conv_parse,
     .reshape = conv_reshape,
     .run = conv_run,

@@ -46,6 +46,6 @@ const hidp__op_def *hidp__op_find(const char *op_type)
 hidp__slice hidp__slice_all(const hidp__graph *g, const hidp__node *n)
 {
     hidp__view4 v = hidp__shape_view4(&g->vals[n->out[0]].shape);
-    hidp__slice s = {0, v.c, 0, v.h};
+    hidp__slice s = {0, v.c, 0, v.h, NULL};
     return s;
 }

@@ -28,13 +28,18 @@
 typedef struct hidp__slice {
     int64_t c0, c1;  /* output channels */
     int64_t h0, h1;  /* output rows */
+    float *out;      /* NULL: write the node's output; else write here instead, laid out like
+                        it (ops with HIDP__OP_REDIRECTS only: a worker whose slice may be taken
+                        back computes it aside, engine/exec.c) */
 } hidp__slice;
 
 /* hidp__op_def.flags */
 enum {
     HIDP__OP_FUSES_ACT = 1 << 0, /* run() applies node->act to what it writes; otherwise the
                                     executor applies it to the slice afterwards */
-    HIDP__OP_CAN_FUSE = 1 << 1   /* a following activation may be fused into this op */
+    HIDP__OP_CAN_FUSE = 1 << 1,  /* a following activation may be fused into this op */
+    HIDP__OP_REDIRECTS = 1 << 2  /* run() writes to s.out when it is set, and reads nothing
+                                    of its output there or elsewhere */
 };
 
 typedef struct hidp__op_def {

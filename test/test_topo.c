@@ -680,6 +680,7 @@ static void check_split_model(void)
      * quota, loses most of each run, so its shares shrink run by run; without backing off they
      * stay as planned. Outputs do not move; turned off, the plan's own shares come back. */
     hidp_context_set_split(ctx, HIDP_SPLIT_CALIBRATED);
+    hidp_context_set_take_back(ctx, 0); /* backing off is for fixed shares */
     rc = hidp_model_prepare(m);
     int node = -1;
     const int64_t planned = rc == 0 ? share(m, 1, &node) : -1;
@@ -719,6 +720,45 @@ static void check_split_model(void)
                plan_check_max_diff(out, one, 1000) <= 1e-4,
            "backoff turned off: the planned share is back (%lld), the output right",
            (long long)(rc == 0 ? share(m, 1, &node) : -1));
+    /* taking back: worker 1 runs its share of each conv in chunks, computed aside, and worker 0
+     * takes back those it has not started or has not finished in time. In plain runs worker 1
+     * finishes some; stalled for 20 ms inside each chunk (as under a spent quota) it finishes
+     * none in time, worker 0 takes them back, and worker 1's late copies must not land: the
+     * outputs, two inputs in turn, equal the 1-thread runs throughout. */
+    long long helped = 0, taken = 0, helped2 = 0, taken2 = 0;
+    double worst_help = 0;
+    const int help_on = rc == 0 && hidp__exec_help(m->exec, 1);
+    for (int k = 0; help_on && rc == 0 && k < 200 && (k < 20 || helped == 0); k++) {
+        rc = run_once(m, k % 2 ? in : in2, &out);
+        const double d = rc == 0 ? plan_check_max_diff(out, k % 2 ? one : one2, 1000) : INFINITY;
+        worst_help = d > worst_help ? d : worst_help;
+        hidp__exec_help_counts(m->exec, &helped, &taken);
+    }
+    tap_ok(help_on && rc == 0 && helped > 0 && worst_help <= 1e-4,
+           "take-back: worker 1 finished %lld chunks, worker 0 took back %lld; the outputs equal "
+           "the 1-thread runs (%.3g)",
+           helped, taken, worst_help);
+    if (help_on && rc == 0) {
+        hidp__exec_stall(m->exec, 1, 20000000);
+        for (int k = 0; k < 6 && rc == 0; k++) {
+            rc = run_once(m, k % 2 ? in : in2, &out);
+            const double d =
+                rc == 0 ? plan_check_max_diff(out, k % 2 ? one : one2, 1000) : INFINITY;
+            worst_help = d > worst_help ? d : worst_help;
+        }
+        hidp__exec_stall(m->exec, 1, 0);
+        hidp__exec_help_counts(m->exec, &helped2, &taken2);
+    }
+    tap_ok(help_on && rc == 0 && taken2 > taken && worst_help <= 1e-4,
+           "take-back, worker 1 stalled in every chunk: worker 0 took back %lld more (worker 1 "
+           "finished %lld more); the outputs equal the 1-thread runs (%.3g)",
+           taken2 - taken, helped2 - helped, worst_help);
+    if (help_on && rc == 0) {
+        hidp__exec_help(m->exec, 0);
+        rc = run_once(m, in, &out);
+    }
+    tap_ok(rc == 0 && share(m, 1, &node) == planned && plan_check_max_diff(out, one, 1000) <= 1e-4,
+           "take-back turned off: the planned share, the output right");
     /* a 1 ms wake-up measured: the short layers stay on the fast core, the outputs do not move */
     int before = -1;
     hidp_context_set_split(ctx, HIDP_SPLIT_CALIBRATED);
