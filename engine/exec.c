@@ -126,8 +126,9 @@ struct hidp__exec {
     _Atomic int64_t *chunk_start;  /* [same] when worker 1 took it */
     float *mirror;           /* worker 1 computes a chunk here first, laid out like the output */
     uint64_t run;            /* this run's number (written by worker 0 before it starts) */
-    meeting open;            /* arrived: bumped each time worker 0 opens a node to worker 1 (a
-                              * futex word), sleepers: worker 1 sleeps on it */
+    atomic_int open_seq;   /* bumped each time worker 0 opens a node to worker 1 (a futex
+                            * word; not a meeting: this struct is not allocated 64-aligned) */
+    atomic_int open_sleepers; /* worker 1 sleeps on open_seq */
     _Atomic uint64_t opened; /* (run << 32) | (node + 1): the node worker 1 may help with;
                               * node n_nodes: the run is over */
     atomic_ullong done_gen;  /* the last run worker 1 is done with (re-planning waits for it) */
@@ -406,9 +407,9 @@ static void finish_chunks(hidp__exec *e, int i, float *scratch)
 static void open_node(hidp__exec *e, int i)
 {
     atomic_store_explicit(&e->opened, e->run << 32 | (uint64_t)(i + 1), memory_order_release);
-    atomic_fetch_add(&e->open.arrived, 1);
-    if (atomic_load(&e->open.sleepers) > 0)
-        wake_all(&e->open.arrived);
+    atomic_fetch_add(&e->open_seq, 1);
+    if (atomic_load(&e->open_sleepers) > 0)
+        wake_all(&e->open_seq);
 }
 
 /* Worker 1's chunks of node i in this run, from the front, while worker 0 has not taken them. */
@@ -449,7 +450,7 @@ static void run_helper(hidp__exec *e, uint64_t run)
     float *scratch = e->scratch[1];
     int next = 0;
     for (;;) {
-        const int seen = atomic_load(&e->open.arrived);
+        const int seen = atomic_load(&e->open_seq);
         const uint64_t o = atomic_load_explicit(&e->opened, memory_order_acquire);
         const int i = (int)(o & 0xffffffffu) - 1;
         if ((o >> 32) == (run & 0xffffffffu) && i >= next) {
@@ -462,12 +463,12 @@ static void run_helper(hidp__exec *e, uint64_t run)
         if (atomic_load_explicit(&e->gen, memory_order_acquire) != run)
             break;
         /* nothing new: a few pauses, then sleep until worker 0 opens another node */
-        for (int k = 0; k < SPIN_LIMIT / 16 && atomic_load(&e->open.arrived) == seen; k++)
+        for (int k = 0; k < SPIN_LIMIT / 16 && atomic_load(&e->open_seq) == seen; k++)
             CPU_RELAX();
-        atomic_fetch_add(&e->open.sleepers, 1);
-        if (atomic_load(&e->open.arrived) == seen)
-            wait_while(&e->open.arrived, seen);
-        atomic_fetch_sub(&e->open.sleepers, 1);
+        atomic_fetch_add(&e->open_sleepers, 1);
+        if (atomic_load(&e->open_seq) == seen)
+            wait_while(&e->open_seq, seen);
+        atomic_fetch_sub(&e->open_sleepers, 1);
     }
 }
 
@@ -917,8 +918,8 @@ static int help_alloc(hidp__exec *e, size_t nn)
         atomic_init(&e->chunk_state[c], 0);
         atomic_init(&e->chunk_start[c], 0);
     }
-    atomic_init(&e->open.arrived, 0);
-    atomic_init(&e->open.sleepers, 0);
+    atomic_init(&e->open_seq, 0);
+    atomic_init(&e->open_sleepers, 0);
     atomic_init(&e->opened, 0);
     atomic_init(&e->done_gen, 0);
     atomic_init(&e->helped, 0);
