@@ -320,6 +320,19 @@ static void copy_from_mirror(const hidp__exec *e, const hidp__node *n, hidp__sli
         }
 }
 
+/* s with only its rows (by_rows) or channels [lo, hi), counted from its first. */
+static hidp__slice narrowed(hidp__slice s, int by_rows, int64_t lo, int64_t hi)
+{
+    if (by_rows) {
+        s.h1 = s.h0 + hi;
+        s.h0 += lo;
+    } else {
+        s.c1 = s.c0 + hi;
+        s.c0 += lo;
+    }
+    return s;
+}
+
 /* The chunks of worker 1's share of node i (plan_node's row[1]): cut along the share's own
  * dimension, in whole blocks of the alignment plan_node used. */
 static void plan_chunks(hidp__exec *e, int i, int64_t align)
@@ -344,14 +357,7 @@ static void plan_chunks(hidp__exec *e, int i, int64_t align)
     for (int j = 0; j < k; j++) {
         int64_t lo, hi;
         hidp__split_even(range, k, align, j, &lo, &hi);
-        c[j] = s;
-        if (by_rows) {
-            c[j].h0 = s.h0 + lo;
-            c[j].h1 = s.h0 + hi;
-        } else {
-            c[j].c0 = s.c0 + lo;
-            c[j].c1 = s.c0 + hi;
-        }
+        c[j] = narrowed(s, by_rows, lo, hi);
     }
     e->help_k[i] = k;
 }
@@ -733,14 +739,7 @@ static void plan_node(hidp__exec *e, int i)
             hidp__split_weighted(by_rows ? h : c, t, weight, align, w, &lo, &hi);
         else
             hidp__split_even(by_rows ? h : c, t, align, w, &lo, &hi);
-        row[w] = all;
-        if (by_rows) {
-            row[w].h0 = all.h0 + lo;
-            row[w].h1 = all.h0 + hi;
-        } else {
-            row[w].c0 = all.c0 + lo;
-            row[w].c1 = all.c0 + hi;
-        }
+        row[w] = narrowed(all, by_rows, lo, hi);
     }
     if (e->help)
         plan_chunks(e, i, align);
