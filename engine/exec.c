@@ -122,6 +122,7 @@ struct hidp__exec {
     int help;
     int *help_k;         /* [node] chunks of worker 1's share, 0: worker 0 runs that share */
     hidp__slice *chunks; /* [node * HELP_MAX_CHUNKS + k] */
+    int64_t *chunk_late_ns; /* [same] how long worker 1 may hold it before worker 0 takes it */
     _Atomic uint64_t *chunk_state; /* [same] (run << 3) | CHUNK_*, older runs' count as free */
     _Atomic int64_t *chunk_start;  /* [same] when worker 1 took it */
     float *mirror;           /* worker 1 computes a chunk here first, laid out like the output */
@@ -333,8 +334,19 @@ static hidp__slice narrowed(hidp__slice s, int by_rows, int64_t lo, int64_t hi)
     return s;
 }
 
+/* Slice s of node i in units of node_work. */
+static double part_work(const hidp__exec *e, int i, hidp__slice s)
+{
+    const hidp__node *n = &e->g->nodes[i];
+    const hidp__slice all = hidp__slice_all(e->g, n);
+    const double whole = (double)(all.c1 - all.c0) * (double)(all.h1 - all.h0);
+    return node_work(e->g, n) * (double)(s.c1 - s.c0) * (double)(s.h1 - s.h0) / whole;
+}
+
 /* The chunks of worker 1's share of node i (plan_node's row[1]): cut along the share's own
- * dimension, in whole blocks of the alignment plan_node used. */
+ * dimension, in whole blocks of the alignment plan_node used. Each may be held for
+ * HELP_LATE_FACTOR times its work at the speed the share was planned at (worker 1's weight,
+ * trimmed), plus the grace. */
 static void plan_chunks(hidp__exec *e, int i, int64_t align)
 {
     const hidp__node *n = &e->g->nodes[i];
@@ -347,31 +359,20 @@ static void plan_chunks(hidp__exec *e, int i, int64_t align)
     const hidp__slice all = hidp__slice_all(e->g, n);
     const int by_rows = s.c0 == all.c0 && s.c1 == all.c1;
     const int64_t range = by_rows ? s.h1 - s.h0 : s.c1 - s.c0;
-    const double whole = (double)(all.c1 - all.c0) * (double)(all.h1 - all.h0);
-    const double work = node_work(e->g, n) * (double)(s.c1 - s.c0) * (double)(s.h1 - s.h0) / whole;
-    int k = (int)ceil(work / (e->weight[0] * 1e9 * HELP_CHUNK_S));
+    int k = (int)ceil(part_work(e, i, s) / (e->weight[0] * 1e9 * HELP_CHUNK_S));
     const int64_t blocks = (range + align - 1) / align;
     k = k < 1 ? 1 : k > HELP_MAX_CHUNKS ? HELP_MAX_CHUNKS : k;
     k = k > blocks ? (int)blocks : k;
-    hidp__slice *c = &e->chunks[(size_t)i * HELP_MAX_CHUNKS];
+    const double speed = fmin(e->weight[1] * e->trim, e->weight[0]) * 1e9;
+    const size_t base = (size_t)i * HELP_MAX_CHUNKS;
     for (int j = 0; j < k; j++) {
         int64_t lo, hi;
         hidp__split_even(range, k, align, j, &lo, &hi);
-        c[j] = narrowed(s, by_rows, lo, hi);
+        e->chunks[base + j] = narrowed(s, by_rows, lo, hi);
+        const double expected_s = part_work(e, i, e->chunks[base + j]) / speed;
+        e->chunk_late_ns[base + j] = HELP_GRACE_NS + (int64_t)(HELP_LATE_FACTOR * expected_s * 1e9);
     }
     e->help_k[i] = k;
-}
-
-/* How long worker 1 should take over chunk j of node i, in ns: its work at the speed its share
- * was planned at (worker 1's weight, trimmed). */
-static int64_t chunk_expected_ns(const hidp__exec *e, int i, hidp__slice c)
-{
-    const hidp__node *n = &e->g->nodes[i];
-    const hidp__slice all = hidp__slice_all(e->g, n);
-    const double whole = (double)(all.c1 - all.c0) * (double)(all.h1 - all.h0);
-    const double work = node_work(e->g, n) * (double)(c.c1 - c.c0) * (double)(c.h1 - c.h0) / whole;
-    const double speed = fmin(e->weight[1] * e->trim, e->weight[0]) * 1e9;
-    return (int64_t)(work / speed * 1e9);
 }
 
 /* Worker 0, done with its own share of node i: the chunks worker 1 has not started, from the
@@ -391,9 +392,7 @@ static void finish_chunks(hidp__exec *e, int i, float *scratch)
         }
     }
     for (int j = 0; j < k; j++) {
-        const int64_t late =
-            HELP_GRACE_NS +
-            (int64_t)(HELP_LATE_FACTOR * (double)chunk_expected_ns(e, i, e->chunks[base + j]));
+        const int64_t late = e->chunk_late_ns[base + j];
         for (;;) {
             uint64_t st = atomic_load_explicit(&e->chunk_state[base + j], memory_order_acquire);
             const int state = (int)(st & 7);
@@ -913,10 +912,12 @@ static int help_alloc(hidp__exec *e, size_t nn)
     const size_t chunks = nn * HELP_MAX_CHUNKS;
     e->help_k = calloc(nn, sizeof *e->help_k);
     e->chunks = calloc(chunks, sizeof *e->chunks);
+    e->chunk_late_ns = calloc(chunks, sizeof *e->chunk_late_ns);
     e->chunk_state = calloc(chunks, sizeof *e->chunk_state);
     e->chunk_start = calloc(chunks, sizeof *e->chunk_start);
     e->mirror = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
-    if (!e->help_k || !e->chunks || !e->chunk_state || !e->chunk_start || !e->mirror)
+    if (!e->help_k || !e->chunks || !e->chunk_late_ns || !e->chunk_state || !e->chunk_start ||
+        !e->mirror)
         return -1;
     for (size_t c = 0; c < chunks; c++) {
         atomic_init(&e->chunk_state[c], 0);
@@ -1100,6 +1101,7 @@ void hidp__exec_destroy(hidp__exec *e)
     free(e->producer);
     free(e->help_k);
     free(e->chunks);
+    free(e->chunk_late_ns);
     free((void *)e->chunk_state);
     free((void *)e->chunk_start);
     free(e->mirror);
