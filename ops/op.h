@@ -38,8 +38,8 @@ enum {
     HIDP__OP_FUSES_ACT = 1 << 0, /* run() applies node->act to what it writes; otherwise the
                                     executor applies it to the slice afterwards */
     HIDP__OP_CAN_FUSE = 1 << 1,  /* a following activation may be fused into this op */
-    HIDP__OP_REDIRECTS = 1 << 2  /* run() writes to s.out when it is set, and reads nothing
-                                    of its output there or elsewhere */
+    HIDP__OP_REDIRECTS = 1 << 2  /* run() writes to s.out when it is set, and reads back only
+                                    what it wrote there in the same call */
 };
 
 typedef struct hidp__op_def {
