@@ -384,9 +384,18 @@ static int conv_reshape(hidp__graph *gr, hidp__node *n, hidp__err *err)
     n->scratch = hidp__conv_scratch(&p->g, p->kind, hidp__sgemm_best());
     /* An im2col or shifted GEMM split by channels has every worker pack or copy the whole
      * input; split by rows, each copies only its own rows and all read the weights (M x K),
-     * which costs less while there are more pixels than output channels per group. */
-    n->split_rows = (p->kind == HIDP__CONV_IM2COL || p->kind == HIDP__CONV_SHIFTED ||
-                     p->kind == HIDP__CONV_WINOGRAD) && g.oh * g.ow >= g.mg;
+     * which costs less while there are more pixels than output channels per group. A 1x1 GEMM
+     * reads its input in place, but split by channels each worker still streams all of it, half
+     * of it from the other core's cache after a layer split by channels: where there are fewer
+     * output channels than input ones (MobileNet's projections, ResNet's reductions) that stream
+     * outweighs the arithmetic, and those layers ran slower on two cores than on one (0.6-0.9x
+     * on MobileNet-V2). By rows they run 1.0-1.5x, and the model on two equal cores took 5.0-5.1
+     * ms instead of 5.6-5.8 (ResNet-50: 42.7-42.9 instead of 43.2-43.6). Expanding 1x1s gained
+     * nothing more by rows. */
+    n->split_rows = ((p->kind == HIDP__CONV_IM2COL || p->kind == HIDP__CONV_SHIFTED ||
+                      p->kind == HIDP__CONV_WINOGRAD) ||
+                     (p->kind == HIDP__CONV_1X1 && g.mg < g.cg)) &&
+                    g.oh * g.ow >= g.mg;
     n->takes_residual = p->kind != HIDP__CONV_DEPTHWISE; /* the GEMM kinds (and conv_naive) */
     n->channel_local = p->kind == HIDP__CONV_DEPTHWISE && g.m == g.c;
     /* a group's output channels read all of its input channels: with one group, all of them */
