@@ -82,7 +82,7 @@ int hidp__exec_unequal(const hidp__exec *e);
 
 /* Helping (two workers, the second slower): worker 1 takes its share of each convolution in
  * chunks while it can, computing each aside, and worker 0 takes back those it has not started
- * or not finished in time (engine/exec.c). Returns whether it is on (it cannot be for other
+ * or not finished in time (engine/exec_help.c). Returns whether it is on (it cannot be for other
  * worker sets). The counts are chunks worker 1 finished and chunks worker 0 took back, since
  * the executor was created. */
 int hidp__exec_help(hidp__exec *e, int on);

@@ -101,7 +101,7 @@ typedef struct hidp__node {
     int64_t weights;       /* weight elements, set by op->reshape (for `hidp info`) */
     size_t scratch;        /* floats of scratch one worker needs for any slice, set by reshape */
     int split_rows;        /* set by reshape: workers are better given bands of output rows
-                              than ranges of channels (see engine/exec.c) */
+                              than ranges of channels (see engine/exec_plan.c) */
     int takes_residual;    /* set by reshape: the op can take a 4th input laid out like its
                               output and add it before its activation (engine/residual.c) */
     int row_align;         /* set by reshape: row bands should start at multiples of this
@@ -109,13 +109,13 @@ typedef struct hidp__node {
     int channel_local;     /* set by reshape: output channel c reads only channel c of input 0
                               (all its rows), e.g. a depthwise conv with one filter per channel;
                               the executor then lets each worker go on from its own slice of
-                              the producer without a barrier (engine/exec.c) */
+                              the producer without a barrier (engine/exec_plan.c) */
     int rows_in_span;      /* set by reshape: output rows [h0, h1) read rows [h0 * rows_in_stride
                               - rows_in_pad, (h1 - 1) * rows_in_stride - rows_in_pad +
                               rows_in_span) of input 0 (clipped to it), in all its channels or,
                               when channel_local, in the same ones; 0: not known (all of it).
                               Lets a worker go on to the next node without a barrier when it
-                              wrote all it reads (engine/exec.c) */
+                              wrote all it reads (engine/exec_plan.c) */
     int rows_in_stride, rows_in_pad;
 } hidp__node;
 

@@ -30,7 +30,7 @@ typedef struct hidp__slice {
     int64_t h0, h1;  /* output rows */
     float *out;      /* NULL: write the node's output; else write here instead, laid out like
                         it (ops with HIDP__OP_REDIRECTS only: a worker whose slice may be taken
-                        back computes it aside, engine/exec.c) */
+                        back computes it aside, engine/exec_help.c) */
 } hidp__slice;
 
 /* hidp__op_def.flags */

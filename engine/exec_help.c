@@ -1,0 +1,285 @@
+/*
+ * exec_help.c - helping (hidp__exec_help): the slower worker's share in chunks that worker 0
+ * can take back.
+ *
+ * A core under a CPU quota runs at full speed until the quota is spent, then not at all for the
+ * rest of the period (6 ms of every 10 on bench/little_core.sh's core); a preempted core stops
+ * the same way. With fixed shares every layer then waits at its barrier for the stopped core.
+ * Helping turns that around for two workers, worker 1 the slower: worker 0 runs every node and
+ * its own share of it, and worker 1's share is one chunk, or several when it is long.
+ * Worker 1 takes chunks from the front while it runs; worker 0, done with its share, takes from
+ * the back those worker 1 has not started, and then waits for the ones it is running, but only
+ * about as long as they should take: then it takes them back too and runs them itself. That is
+ * safe because worker 1 computes each chunk aside, into a mirror of the output, and copies it
+ * in only if it still owns the chunk (a compare-and-swap each side decides). Worker 0 never
+ * waits for worker 1 to arrive anywhere: a stopped core costs it one late chunk per node, not
+ * the rest of the period. Only ops that can write aside (HIDP__OP_REDIRECTS: the convolutions)
+ * are chunked; worker 0 runs worker 1's share of the others itself.
+ * A chunk taken back may still be running on worker 1 while worker 0 goes on and overwrites that
+ * node's inputs (memory is reused): the reads race with the writes, as ThreadSanitizer reports,
+ * by design. What worker 1 computes from them goes to the mirror and is dropped; it writes
+ * nothing else, and the memory it reads is freed only after the workers are joined. Changing the
+ * plan waits for worker 1 to be done with the last run (hidp__help_quiesce).
+ */
+#include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "exec_impl.h"
+#include "../sched/split.h"
+
+/* A chunk is at most about this long on worker 0, so that running one again costs it at most
+ * that; shorter shares stay whole. Each chunk is a call of its own, and a channel range of a
+ * GEMM conv packs its input again per call: on bench/little_core.sh's quota core, chunks of 60
+ * us made ResNet-50 slower than fixed shares (0.92x, 0.97x paired), whole shares were level
+ * with them or ahead (1.00x on ResNet-50, 1.04x twice on MobileNet-V2). */
+#define HELP_CHUNK_S 1e-3
+/* Worker 0 takes back a chunk worker 1 is running when it has run this many times as long as
+ * its share's planned speed says, plus the grace. */
+#define HELP_LATE_FACTOR 1.5
+#define HELP_GRACE_NS 20000
+
+/* A chunk's state word is (run << 3) | one of these, and a word from an earlier run means free:
+ * worker 1 takes a free chunk (HELPER) and copies it in (COPYING, then DONE) only if it still
+ * holds it; worker 0 takes a free one, or one worker 1 has held too long (MINE). */
+enum { CHUNK_HELPER = 1, CHUNK_COPYING, CHUNK_DONE, CHUNK_MINE };
+
+static uint64_t chunk_word(uint64_t run, int state)
+{
+    return run << 3 | (uint64_t)state;
+}
+
+/* Copies slice s of node n's output from the mirror into the output. */
+static void copy_from_mirror(const hidp__exec *e, const hidp__node *n, hidp__slice s)
+{
+    hidp__value *y = hidp__out(e->g, n, 0);
+    const hidp__view4 v = hidp__shape_view4(&y->shape);
+    float *to = y->data;
+    const size_t len = (size_t)((s.h1 - s.h0) * v.w) * sizeof(float);
+    for (int64_t b = 0; b < v.n; b++)
+        for (int64_t c = s.c0; c < s.c1; c++) {
+            const size_t at = (size_t)(((b * v.c + c) * v.h + s.h0) * v.w);
+            memcpy(to + at, e->mirror + at, len);
+        }
+}
+
+/* Slice s of node i in units of hidp__exec_node_work. */
+static double part_work(const hidp__exec *e, int i, hidp__slice s)
+{
+    const hidp__node *n = &e->g->nodes[i];
+    const hidp__slice all = hidp__slice_all(e->g, n);
+    const double whole = (double)(all.c1 - all.c0) * (double)(all.h1 - all.h0);
+    return hidp__exec_node_work(e->g, n) * (double)(s.c1 - s.c0) * (double)(s.h1 - s.h0) / whole;
+}
+
+/* The chunks of worker 1's share of node i (plan_node's row[1]): cut along the share's own
+ * dimension, in whole blocks of the alignment plan_node used. Each may be held for
+ * HELP_LATE_FACTOR times its work at the speed the share was planned at (worker 1's weight,
+ * trimmed), plus the grace. */
+void hidp__help_plan_chunks(hidp__exec *e, int i, int64_t align)
+{
+    const hidp__node *n = &e->g->nodes[i];
+    const hidp__slice s = e->slices[(size_t)i * 2 + 1];
+    const hidp__value *y = hidp__out(e->g, n, 0);
+    e->help_k[i] = 0;
+    if (slice_empty(s) || !(n->op->flags & HIDP__OP_REDIRECTS) || !y || !y->data ||
+        (n->act.kind != HIDP__ACT_NONE && !(n->op->flags & HIDP__OP_FUSES_ACT)))
+        return;
+    const hidp__slice all = hidp__slice_all(e->g, n);
+    const int by_rows = s.c0 == all.c0 && s.c1 == all.c1;
+    const int64_t range = by_rows ? s.h1 - s.h0 : s.c1 - s.c0;
+    int k = (int)ceil(part_work(e, i, s) / (e->weight[0] * 1e9 * HELP_CHUNK_S));
+    const int64_t blocks = (range + align - 1) / align;
+    k = k < 1 ? 1 : k > HELP_MAX_CHUNKS ? HELP_MAX_CHUNKS : k;
+    k = k > blocks ? (int)blocks : k;
+    const double speed = fmin(e->weight[1] * e->trim, e->weight[0]) * 1e9;
+    const size_t base = (size_t)i * HELP_MAX_CHUNKS;
+    for (int j = 0; j < k; j++) {
+        int64_t lo, hi;
+        hidp__split_even(range, k, align, j, &lo, &hi);
+        e->chunks[base + j] = narrowed(s, by_rows, lo, hi);
+        const double expected_s = part_work(e, i, e->chunks[base + j]) / speed;
+        e->chunk_late_ns[base + j] = HELP_GRACE_NS + (int64_t)(HELP_LATE_FACTOR * expected_s * 1e9);
+    }
+    e->help_k[i] = k;
+}
+
+/* Worker 0, done with its own share of node i: the chunks worker 1 has not started, from the
+ * back, then each one it is running once it is done, or once it is late. */
+static void finish_chunks(hidp__exec *e, int i, float *scratch)
+{
+    const hidp__node *n = &e->g->nodes[i];
+    const int k = e->help_k[i];
+    const size_t base = (size_t)i * HELP_MAX_CHUNKS;
+    const uint64_t run = e->run, mine = chunk_word(run, CHUNK_MINE);
+    long long taken = 0;
+    for (int j = k - 1; j >= 0; j--) {
+        uint64_t st = atomic_load_explicit(&e->chunk_state[base + j], memory_order_acquire);
+        if (st >> 3 < run && atomic_compare_exchange_strong(&e->chunk_state[base + j], &st, mine)) {
+            hidp__exec_run_slice(e, n, e->chunks[base + j], scratch);
+            taken++;
+        }
+    }
+    for (int j = 0; j < k; j++) {
+        const int64_t late = e->chunk_late_ns[base + j];
+        for (;;) {
+            uint64_t st = atomic_load_explicit(&e->chunk_state[base + j], memory_order_acquire);
+            const int state = (int)(st & 7);
+            if (state == CHUNK_DONE || state == CHUNK_MINE)
+                break;
+            if (state == CHUNK_HELPER &&
+                now_ns() - atomic_load_explicit(&e->chunk_start[base + j], memory_order_relaxed) >
+                    late &&
+                atomic_compare_exchange_strong(&e->chunk_state[base + j], &st, mine)) {
+                hidp__exec_run_slice(e, n, e->chunks[base + j], scratch);
+                taken++;
+                break;
+            }
+            CPU_RELAX();
+        }
+    }
+    if (taken)
+        atomic_fetch_add_explicit(&e->taken_back, taken, memory_order_relaxed);
+}
+
+/* Worker 0: node i is open to worker 1 (node n_nodes: the run is over). */
+static void open_node(hidp__exec *e, int i)
+{
+    atomic_store_explicit(&e->opened, e->run << 32 | (uint64_t)(i + 1), memory_order_release);
+    atomic_fetch_add(&e->open_seq, 1);
+    if (atomic_load(&e->open_sleepers) > 0)
+        hidp__exec_wake_all(&e->open_seq);
+}
+
+/* Worker 1's chunks of node i in this run, from the front, while worker 0 has not taken them. */
+static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
+{
+    const hidp__node *n = &e->g->nodes[i];
+    const size_t base = (size_t)i * HELP_MAX_CHUNKS;
+    const uint64_t helper = chunk_word(run, CHUNK_HELPER);
+    for (int j = 0; j < e->help_k[i]; j++) {
+        _Atomic uint64_t *state = &e->chunk_state[base + j];
+        uint64_t st = atomic_load_explicit(state, memory_order_relaxed);
+        if (st >> 3 >= run)
+            continue;
+        /* the start first: worker 0 reads it once it sees the chunk taken */
+        atomic_store_explicit(&e->chunk_start[base + j], now_ns(), memory_order_relaxed);
+        if (!atomic_compare_exchange_strong(state, &st, helper))
+            continue;
+        hidp__slice c = e->chunks[base + j];
+        c.out = e->mirror;
+        hidp__exec_run_slice(e, n, c, scratch);
+        if (e->stall_ns > 0 && e->stall_worker == 1) {
+            const struct timespec nap = {0, (long)e->stall_ns};
+            nanosleep(&nap, NULL);
+        }
+        uint64_t expect = helper;
+        if (atomic_compare_exchange_strong(state, &expect, chunk_word(run, CHUNK_COPYING))) {
+            copy_from_mirror(e, n, c);
+            atomic_store_explicit(state, chunk_word(run, CHUNK_DONE), memory_order_release);
+            atomic_fetch_add_explicit(&e->helped, 1, memory_order_relaxed);
+        }
+    }
+}
+
+/* Worker 1's run: it helps with each node worker 0 opens, jumping to the latest, and sleeps
+ * in between; the run is over for it when worker 0 says so or a newer run has begun. */
+void hidp__help_run_helper(hidp__exec *e, uint64_t run)
+{
+    float *scratch = e->scratch[1];
+    int next = 0;
+    for (;;) {
+        const int seen = atomic_load(&e->open_seq);
+        const uint64_t o = atomic_load_explicit(&e->opened, memory_order_acquire);
+        const int i = (int)(o & 0xffffffffu) - 1;
+        if ((o >> 32) == (run & 0xffffffffu) && i >= next) {
+            if (i >= e->g->n_nodes)
+                break;
+            help_node(e, i, run, scratch);
+            next = i + 1;
+            continue;
+        }
+        if (atomic_load_explicit(&e->gen, memory_order_acquire) != run)
+            break;
+        /* nothing new: a few pauses, then sleep until worker 0 opens another node */
+        for (int k = 0; k < SPIN_LIMIT / 16 && atomic_load(&e->open_seq) == seen; k++)
+            CPU_RELAX();
+        atomic_fetch_add(&e->open_sleepers, 1);
+        if (atomic_load(&e->open_seq) == seen)
+            hidp__exec_wait_while(&e->open_seq, seen);
+        atomic_fetch_sub(&e->open_sleepers, 1);
+    }
+}
+
+/* Worker 0's run when helping: every node, its own share, worker 1's share of the nodes that
+ * are not chunked, and what is left of the chunks. */
+void hidp__help_run_master(hidp__exec *e)
+{
+    const hidp__graph *g = e->g;
+    float *scratch = e->scratch[0];
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (e->help_k[i])
+            open_node(e, i);
+        const hidp__slice s = e->slices[(size_t)i * 2];
+        if (!slice_empty(s))
+            hidp__exec_run_slice(e, &g->nodes[i], s, scratch);
+        if (e->help_k[i])
+            finish_chunks(e, i, scratch);
+        else if (!slice_empty(e->slices[(size_t)i * 2 + 1]))
+            hidp__exec_run_slice(e, &g->nodes[i], e->slices[(size_t)i * 2 + 1], scratch);
+    }
+    open_node(e, g->n_nodes);
+}
+
+/* Before the plan or the way of running changes: worker 1 may still be in the last run when
+ * helping (worker 0 does not wait for it), finishing a chunk worker 0 took back, or not even
+ * have woken up for it; wait until it is done with it. (Without helping, the last barrier
+ * already waited, unless worker 1 is helping in a run it has yet to see.) */
+void hidp__help_quiesce(hidp__exec *e)
+{
+    while (e->help_k && e->started >= 1 && atomic_load(&e->done_gen) != atomic_load(&e->gen))
+        sched_yield();
+}
+
+/* What helping needs (two workers, the second slower): chunk tables and the mirror, as large
+ * as the largest output of an op that can write aside. */
+int hidp__help_alloc(hidp__exec *e, size_t nn)
+{
+    const hidp__graph *g = e->g;
+    size_t floats = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const hidp__node *n = &g->nodes[i];
+        const hidp__value *y = hidp__out(g, n, 0);
+        if ((n->op->flags & HIDP__OP_REDIRECTS) && y) {
+            const int64_t count = hidp__shape_count(&y->shape);
+            floats = count > 0 && (size_t)count > floats ? (size_t)count : floats;
+        }
+    }
+    if (!floats)
+        return 0;
+    const size_t chunks = nn * HELP_MAX_CHUNKS;
+    e->help_k = calloc(nn, sizeof *e->help_k);
+    e->chunks = calloc(chunks, sizeof *e->chunks);
+    e->chunk_late_ns = calloc(chunks, sizeof *e->chunk_late_ns);
+    e->chunk_state = calloc(chunks, sizeof *e->chunk_state);
+    e->chunk_start = calloc(chunks, sizeof *e->chunk_start);
+    e->mirror = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
+    if (!e->help_k || !e->chunks || !e->chunk_late_ns || !e->chunk_state || !e->chunk_start ||
+        !e->mirror)
+        return -1;
+    for (size_t c = 0; c < chunks; c++) {
+        atomic_init(&e->chunk_state[c], 0);
+        atomic_init(&e->chunk_start[c], 0);
+    }
+    atomic_init(&e->open_seq, 0);
+    atomic_init(&e->open_sleepers, 0);
+    atomic_init(&e->opened, 0);
+    atomic_init(&e->done_gen, 0);
+    atomic_init(&e->helped, 0);
+    atomic_init(&e->taken_back, 0);
+    return 0;
+}
