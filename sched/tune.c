@@ -294,6 +294,11 @@ void hidp__tuner_feed(hidp__tuner *t, const double *layer_s, double total_s)
     }
 }
 
+int hidp__tuner_times_layers(const hidp__tuner *t)
+{
+    return t->phase == PHASE_LAYERS;
+}
+
 int hidp__tuner_split_layers(const hidp__tuner *t)
 {
     const candidate *c = &t->cand[t->chosen_cand];

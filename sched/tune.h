@@ -54,7 +54,13 @@ void hidp__tuner_destroy(hidp__tuner *t);
  * must be fed back, 0 when tuning is over (mode and trim then hold the chosen plan). */
 int hidp__tuner_next(hidp__tuner *t, signed char *mode, double *trim);
 
-/* The trial's results: each layer's wall time and the whole run's, in seconds. */
+/* Whether the trial hidp__tuner_next just gave needs each layer's time (the layer phase's
+ * trials), or only the whole run's (the whole-run candidates), which can then be run and timed
+ * as any other run: with the slower core's shares taken back, when they are. */
+int hidp__tuner_times_layers(const hidp__tuner *t);
+
+/* The trial's results: each layer's wall time (unused when hidp__tuner_times_layers said 0)
+ * and the whole run's, in seconds. */
 void hidp__tuner_feed(hidp__tuner *t, const double *layer_s, double total_s);
 
 /* After tuning: how many layers are split (-1: the estimated plan won, the executor decides;

@@ -759,6 +759,25 @@ static void check_split_model(void)
     }
     tap_ok(rc == 0 && share(m, 1, &node) == planned && plan_check_max_diff(out, one, 1000) <= 1e-4,
            "take-back turned off: the planned share, the output right");
+    /* tuning with take-back on: the whole-run trials run as the tuned plan will, taken back (the
+     * layer trials, timed per slice, run fixed shares), so worker 1 does chunks while tuning */
+    long long tuned_helped = 0, tuned_taken = 0;
+    int tuning_runs = 0;
+    hidp_context_set_tuning(ctx, 1);
+    hidp_context_set_take_back(ctx, 1);
+    rc = hidp_model_prepare(m);
+    if (rc == 0)
+        rc = run_once(m, in, &out); /* the first trial */
+    if (rc == 0) {
+        tuning_runs = hidp_model_tune(m);
+        hidp__exec_help_counts(m->exec, &tuned_helped, &tuned_taken);
+        rc = tuning_runs > 0 ? run_once(m, in, &out) : -1;
+    }
+    tap_ok(rc == 0 && tuned_helped + tuned_taken > 0 &&
+               plan_check_max_diff(out, one, 1000) <= 1e-4,
+           "tuning, take-back on: in %d trials worker 1 finished %lld chunks and worker 0 took "
+           "back %lld; the tuned plan's output right", tuning_runs, tuned_helped, tuned_taken);
+    hidp_context_set_tuning(ctx, 0);
     /* a 1 ms wake-up measured: the short layers stay on the fast core, the outputs do not move */
     int before = -1;
     hidp_context_set_split(ctx, HIDP_SPLIT_CALIBRATED);

@@ -21,21 +21,32 @@ enum { N = 4 };
 /* Whole-run time of a trial plan (the layers' own times are given separately). */
 typedef double (*whole_fn)(const signed char *mode, double trim, double layers_s);
 
+/* Trials of the last drive() that wanted layer times (hidp__tuner_times_layers). */
+static int layer_trials;
+
 /* Runs a tuner over 4 layers to the end. Layer times: split[i] and solo[i] seconds, except that
  * trial `outlier` (a layer-phase trial, -1 none) is 100x slower everywhere, as if the machine
- * stalled; a whole run takes whole(mode, trim, sum of the layers). Returns the trials made. */
+ * stalled; a whole run takes whole(mode, trim, sum of the layers). A trial that does not want
+ * layer times (a whole run, timed around as the plan runs) is fed NaN for them, so a verdict
+ * that used them would fail. Returns the trials made. */
 static int drive(hidp__tuner *t, const double *split, const double *solo, int outlier,
                  whole_fn whole, signed char *mode, double *trim)
 {
     int trials = 0;
+    layer_trials = 0;
     while (hidp__tuner_next(t, mode, trim) && trials < 1000) {
         double layer[N], total = 0;
+        const int per_layer = hidp__tuner_times_layers(t);
+        layer_trials += per_layer;
         for (int i = 0; i < N; i++) {
             layer[i] = mode[i] == HIDP__PLAN_SPLIT ? split[i] : solo[i];
             if (trials == outlier)
                 layer[i] *= 100;
             total += layer[i];
         }
+        if (!per_layer)
+            for (int i = 0; i < N; i++)
+                layer[i] = NAN;
         hidp__tuner_feed(t, layer, whole(mode, *trim, total));
         trials++;
     }
@@ -120,6 +131,9 @@ static void check_tuner(void)
     const int trials = drive(t, split, solo, 1, estimate_slow, mode, &trim);
     tap_ok(trials == EQUAL_TRIALS && hidp__tuner_trials(t) == EQUAL_TRIALS,
            "tuner: equal cores take %d trials (got %d)", EQUAL_TRIALS, trials);
+    tap_ok(layer_trials == 2 * HIDP__TUNE_LAYER_ROUNDS, "tuner: the layer phase's %d trials "
+           "want layer times, the whole runs not (%d of %d did)", 2 * HIDP__TUNE_LAYER_ROUNDS,
+           layer_trials, trials);
     tap_ok(mode[0] == HIDP__PLAN_SPLIT, "tuner: the layer that splits well is split (%d)",
            mode[0]);
     tap_ok(mode[1] == HIDP__PLAN_SOLO, "tuner: the layer a barrier slows stays solo (%d)",
@@ -175,6 +189,9 @@ static void check_tuner(void)
         const int trials2 = drive(t, split, solo, -1, best_at_trim, mode, &trim);
         tap_ok(trials2 == want_trials[k], "tuner: unequal cores, best at x%.1f: %d trials (got %d)",
                wants[k], want_trials[k], trials2);
+        tap_ok(layer_trials == 2 * LAYER_TRIALS, "tuner: unequal cores, best at x%.1f: the two "
+               "layer phases' %d trials want layer times (%d did)", wants[k], 2 * LAYER_TRIALS,
+               layer_trials);
         tap_ok(fabs(trim - wants[k]) < 1e-9 && fabs(hidp__tuner_trim(t) - wants[k]) < 1e-9 &&
                    mode[0] == HIDP__PLAN_SPLIT,
                "tuner: the trim with the lowest median latency wins (%.2f, want %.2f)", trim,
