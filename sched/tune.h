@@ -4,7 +4,7 @@
  *
  * Calibration gives each core kind a speed; from it and a size rule the executor makes a first
  * plan. The tuner then measures instead of estimating. It asks for trial plans, one per run, and
- * is fed each run's per-layer wall times:
+ * is fed each trial's wall time, and in step 1 (and 3) each layer's:
  *   1. layers: rounds of "every layer split" and "every layer on the fastest worker alone"; each
  *      layer keeps whichever had the lower median (a layer too short to repay a barrier and a
  *      wake-up stays solo, whatever its FLOP count);
@@ -17,9 +17,11 @@
  *      the candidate with the lowest median latency stays. Layers measured one by one can
  *      each gain and still lose together (a slow core's quota spent early), which only whole
  *      runs show;
- *   3. when 2 chose a trim other than 1: the layers again, split at that trim, then whole runs
- *      of both layer phases' modes at that trim (a layer not worth sharing at the calibrated
- *      shares may be at the trimmed ones).
+ *   3. when 2 chose a trim other than 1, or chose every layer alone (or the estimate) with the
+ *      best modes at a trim other than 1 within 10% of it: the layers again, split at that trim,
+ *      then whole runs of both layer phases' modes at that trim, and of 2's winner when it was
+ *      not modes (a layer not worth sharing at the calibrated shares may be at the trimmed
+ *      ones).
  * It never sees the executor: the plan is a mode per layer (exec.h's HIDP__PLAN_*) and a trim.
  */
 #ifndef HIDP_TUNE_H
@@ -37,7 +39,7 @@ typedef struct hidp__tuner hidp__tuner;
  * 2 x LAYER_ROUNDS, then a round of blocks of every candidate (2, or 8 with cores of unequal
  * speed, and one more for the fastest worker alone when a layer is split) and up to
  * WHOLE_ROUNDS - 1 more of those within 10% of the best (none when one is left); with step 3
- * as much again for its 2 candidates. */
+ * as much again for its 2 or 3 candidates. */
 #define HIDP__TUNE_LAYER_ROUNDS 5
 #define HIDP__TUNE_WHOLE_ROUNDS 3
 #define HIDP__TUNE_MAX_BLOCK 32
