@@ -381,6 +381,8 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
         }
         e->started = w;
     }
+    if (e->help_k && e->started >= 1) /* worker 0 watches worker 1's CPU time (exec_help.c) */
+        e->helper_clock_ok = pthread_getcpuclockid(e->workers[1].tid, &e->helper_clock) == 0;
     if (!e->pus)
         spread_workers(e);
     *out = e;
@@ -612,6 +614,12 @@ int hidp__exec_help(hidp__exec *e, int on)
         hidp__exec_plan_all(e);
     }
     return e->help;
+}
+
+int hidp__exec_help_watches(const hidp__exec *e)
+{
+    struct timespec ts;
+    return e->helper_clock_ok && clock_gettime(e->helper_clock, &ts) == 0;
 }
 
 void hidp__exec_help_counts(const hidp__exec *e, long long *helped, long long *taken_back)

@@ -87,6 +87,9 @@ int hidp__exec_unequal(const hidp__exec *e);
  * the executor was created. */
 int hidp__exec_help(hidp__exec *e, int on);
 void hidp__exec_help_counts(const hidp__exec *e, long long *helped, long long *taken_back);
+/* Whether worker 0 can read worker 1's CPU clock, to take back a stopped worker's chunks before
+ * their deadline (pthread_getcpuclockid and clock_gettime on it work). */
+int hidp__exec_help_watches(const hidp__exec *e);
 
 /* ---- profiling ---- */
 

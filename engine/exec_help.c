@@ -9,7 +9,8 @@
  * its own share of it, and worker 1's share is one chunk, or several when it is long.
  * Worker 1 takes chunks from the front while it runs; worker 0, done with its share, takes from
  * the back those worker 1 has not started, and then waits for the ones it is running, but only
- * about as long as they should take: then it takes them back too and runs them itself. That is
+ * while worker 1 gains CPU time and about as long as they should take: then it takes them back
+ * too and runs them itself. That is
  * safe because worker 1 computes each chunk aside, into a mirror of the output, and copies it
  * in only if it still owns the chunk (a compare-and-swap each side decides). Worker 0 never
  * waits for worker 1 to arrive anywhere: a stopped core costs it one late chunk per node, not
@@ -42,6 +43,13 @@
  * its share's planned speed says, plus the grace. */
 #define HELP_LATE_FACTOR 1.5
 #define HELP_GRACE_NS 20000
+/* Sooner than that, worker 0 takes back a chunk once worker 1 has had no CPU time for this long
+ * while holding it: a spent quota, a preemption. It reads worker 1's CPU clock (a system call)
+ * at most every HELP_POLL_NS while it waits. A running worker 1 gains CPU time continuously;
+ * a late deadline alone had worker 0 wait up to 1.5 times a chunk for a core that had stopped
+ * at its start. */
+#define HELP_STOPPED_NS 30000
+#define HELP_POLL_NS 5000
 
 /* A chunk's state word is (run << 3) | one of these, and a word from an earlier run means free:
  * worker 1 takes a free chunk (HELPER) and copies it in (COPYING, then DONE) only if it still
@@ -67,19 +75,26 @@ static void copy_from_mirror(const hidp__exec *e, const hidp__node *n, hidp__sli
         }
 }
 
-/* Slice s of node i in units of hidp__exec_node_work. */
-static double part_work(const hidp__exec *e, int i, hidp__slice s)
+/* How long slice s of node i takes on worker 0: its part of the node's time there, as measured
+ * by the tuner (hidp__exec_set_solo_times) or else estimated from the node's work at the
+ * calibrated speed. The estimate is a GEMM's speed: a depthwise conv runs at a tenth of it and
+ * less, and with deadlines from the estimate worker 1's depthwise chunks were all "late", taken
+ * back while it ran them (a fifth of its chunk time on MobileNet-V2 was dropped that way). */
+static double part_seconds(const hidp__exec *e, int i, hidp__slice s)
 {
     const hidp__node *n = &e->g->nodes[i];
     const hidp__slice all = hidp__slice_all(e->g, n);
     const double whole = (double)(all.c1 - all.c0) * (double)(all.h1 - all.h0);
-    return hidp__exec_node_work(e->g, n) * (double)(s.c1 - s.c0) * (double)(s.h1 - s.h0) / whole;
+    const double alone = e->solo_s && e->solo_s[i] > 0
+                             ? e->solo_s[i]
+                             : hidp__exec_node_work(e->g, n) / (e->weight[0] * 1e9);
+    return alone * (double)(s.c1 - s.c0) * (double)(s.h1 - s.h0) / whole;
 }
 
 /* The chunks of worker 1's share of node i (plan_node's row[1]): cut along the share's own
  * dimension, in whole blocks of the alignment plan_node used. Each may be held for
- * HELP_LATE_FACTOR times its work at the speed the share was planned at (worker 1's weight,
- * trimmed), plus the grace. */
+ * HELP_LATE_FACTOR times as long as it takes worker 0 (part_seconds), over worker 1's speed
+ * relative to it as the share was planned (its weight, trimmed), plus the grace. */
 void hidp__help_plan_chunks(hidp__exec *e, int i, int64_t align)
 {
     const hidp__node *n = &e->g->nodes[i];
@@ -92,24 +107,33 @@ void hidp__help_plan_chunks(hidp__exec *e, int i, int64_t align)
     const hidp__slice all = hidp__slice_all(e->g, n);
     const int by_rows = s.c0 == all.c0 && s.c1 == all.c1;
     const int64_t range = by_rows ? s.h1 - s.h0 : s.c1 - s.c0;
-    int k = (int)ceil(part_work(e, i, s) / (e->weight[0] * 1e9 * HELP_CHUNK_S));
+    int k = (int)ceil(part_seconds(e, i, s) / HELP_CHUNK_S);
     const int64_t blocks = (range + align - 1) / align;
     k = k < 1 ? 1 : k > HELP_MAX_CHUNKS ? HELP_MAX_CHUNKS : k;
     k = k > blocks ? (int)blocks : k;
-    const double speed = fmin(e->weight[1] * e->trim, e->weight[0]) * 1e9;
+    const double relative = fmin(e->weight[1] * e->trim, e->weight[0]) / e->weight[0];
     const size_t base = (size_t)i * HELP_MAX_CHUNKS;
     for (int j = 0; j < k; j++) {
         int64_t lo, hi;
         hidp__split_even(range, k, align, j, &lo, &hi);
         e->chunks[base + j] = narrowed(s, by_rows, lo, hi);
-        const double expected_s = part_work(e, i, e->chunks[base + j]) / speed;
+        const double expected_s = part_seconds(e, i, e->chunks[base + j]) / relative;
         e->chunk_late_ns[base + j] = HELP_GRACE_NS + (int64_t)(HELP_LATE_FACTOR * expected_s * 1e9);
     }
     e->help_k[i] = k;
 }
 
+/* Worker 1's CPU time in ns, -1 unreadable. */
+static int64_t helper_cpu_ns(const hidp__exec *e)
+{
+    struct timespec ts;
+    if (clock_gettime(e->helper_clock, &ts) != 0)
+        return -1;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Worker 0, done with its own share of node i: the chunks worker 1 has not started, from the
- * back, then each one it is running once it is done, or once it is late. */
+ * back, then each one it is running once it is done, or once it is late or has stopped. */
 static void finish_chunks(hidp__exec *e, int i, float *scratch)
 {
     const hidp__node *n = &e->g->nodes[i];
@@ -124,6 +148,7 @@ static void finish_chunks(hidp__exec *e, int i, float *scratch)
             taken++;
         }
     }
+    int64_t cpu_seen = -1, cpu_seen_at = 0, polled_at = 0;
     for (int j = 0; j < k; j++) {
         const int64_t late = e->chunk_late_ns[base + j];
         for (;;) {
@@ -131,13 +156,26 @@ static void finish_chunks(hidp__exec *e, int i, float *scratch)
             const int state = (int)(st & 7);
             if (state == CHUNK_DONE || state == CHUNK_MINE)
                 break;
-            if (state == CHUNK_HELPER &&
-                now_ns() - atomic_load_explicit(&e->chunk_start[base + j], memory_order_relaxed) >
-                    late &&
-                atomic_compare_exchange_strong(&e->chunk_state[base + j], &st, mine)) {
-                hidp__exec_run_slice(e, n, e->chunks[base + j], scratch);
-                taken++;
-                break;
+            if (state == CHUNK_HELPER) {
+                const int64_t t = now_ns();
+                int stopped = 0;
+                if (e->helper_clock_ok && t - polled_at >= HELP_POLL_NS) {
+                    const int64_t cpu = helper_cpu_ns(e);
+                    if (cpu != cpu_seen) {
+                        cpu_seen = cpu;
+                        cpu_seen_at = t;
+                    }
+                    stopped = cpu >= 0 && t - cpu_seen_at > HELP_STOPPED_NS;
+                    polled_at = t;
+                }
+                if ((stopped ||
+                     t - atomic_load_explicit(&e->chunk_start[base + j], memory_order_relaxed) >
+                         late) &&
+                    atomic_compare_exchange_strong(&e->chunk_state[base + j], &st, mine)) {
+                    hidp__exec_run_slice(e, n, e->chunks[base + j], scratch);
+                    taken++;
+                    break;
+                }
             }
             CPU_RELAX();
         }

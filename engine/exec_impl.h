@@ -109,6 +109,8 @@ struct hidp__exec {
                               * node n_nodes: the run is over */
     atomic_ullong done_gen;  /* the last run worker 1 is done with (re-planning waits for it) */
     atomic_llong helped, taken_back; /* chunks worker 1 finished, and worker 0 took back */
+    clockid_t helper_clock;  /* worker 1's CPU-time clock, read by worker 0 while it waits */
+    int helper_clock_ok;
 
     /* profiling (hidp__exec_profile): NULL when off */
     hidp__exec_rec *recs;  /* [node * threads + worker] */

@@ -753,6 +753,36 @@ static void check_split_model(void)
            "take-back, worker 1 stalled in every chunk: worker 0 took back %lld more (worker 1 "
            "finished %lld more); the outputs equal the 1-thread runs (%.3g)",
            taken2 - taken, helped2 - helped, worst_help);
+    /* the same stall with deadlines of seconds (every layer said to take 1 s alone): worker 0
+     * sees worker 1's CPU clock stand still and takes its chunks back long before, so worker 1
+     * finishes none (waiting out the deadlines, it would finish every one) */
+    long long helped3 = 0, taken3 = 0;
+    double *long_s = calloc((size_t)m->g.n_nodes, sizeof *long_s);
+    if (help_on && rc == 0 && long_s) {
+        hidp__err perr = {0, ""};
+        for (int i = 0; i < m->g.n_nodes; i++)
+            long_s[i] = 1.0;
+        rc = hidp__exec_set_solo_times(m->exec, long_s, &perr);
+        if (rc == 0)
+            rc = hidp__exec_plan(m->exec, NULL, 1.0, &perr);
+        hidp__exec_stall(m->exec, 1, 20000000);
+        for (int k = 0; k < 4 && rc == 0; k++) {
+            rc = run_once(m, k % 2 ? in : in2, &out);
+            const double d =
+                rc == 0 ? plan_check_max_diff(out, k % 2 ? one : one2, 1000) : INFINITY;
+            worst_help = d > worst_help ? d : worst_help;
+        }
+        hidp__exec_stall(m->exec, 1, 0);
+        hidp__exec_help_counts(m->exec, &helped3, &taken3);
+    }
+    free(long_s);
+    if (help_on && rc == 0 && !hidp__exec_help_watches(m->exec))
+        tap_skip("worker 1's CPU clock cannot be read here", "take-back, worker 1 stopped");
+    else
+        tap_ok(help_on && rc == 0 && taken3 > taken2 && helped3 == helped2 && worst_help <= 1e-4,
+               "take-back, worker 1 stopped, deadlines of seconds: worker 0 took back %lld more "
+               "as its CPU clock stood still, worker 1 finished %lld; the outputs right (%.3g)",
+               taken3 - taken2, helped3 - helped2, worst_help);
     if (help_on && rc == 0) {
         hidp__exec_help(m->exec, 0);
         rc = run_once(m, in, &out);
