@@ -554,6 +554,24 @@ static int run_once(hidp_model *m, const float *in, const float **out)
     return rc == 0 && count != 1000 ? HIDP_ESHAPE : rc;
 }
 
+/* Runs m `runs` times with worker 1 stalled 20 ms in every chunk (as under a spent quota), on
+ * in2 and in in turn, raising *worst to the largest max |diff| from their 1-thread scores one2
+ * and one. */
+static int stalled_runs(hidp_model *m, int runs, const float *in, const float *in2,
+                        const float *one, const float *one2, double *worst)
+{
+    const float *out;
+    int rc = 0;
+    hidp__exec_stall(m->exec, 1, 20000000);
+    for (int k = 0; k < runs && rc == 0; k++) {
+        rc = run_once(m, k % 2 ? in : in2, &out);
+        const double d = rc == 0 ? plan_check_max_diff(out, k % 2 ? one : one2, 1000) : INFINITY;
+        *worst = d > *worst ? d : *worst;
+    }
+    hidp__exec_stall(m->exec, 1, 0);
+    return rc;
+}
+
 /* Prepares m with its context's settings and runs it on in; *out gets the 1000 scores. */
 static int prepare_and_run(hidp_model *m, const float *in, const float **out)
 {
@@ -739,14 +757,7 @@ static void check_split_model(void)
            "the 1-thread runs (%.3g)",
            helped, taken, worst_help);
     if (help_on && rc == 0) {
-        hidp__exec_stall(m->exec, 1, 20000000);
-        for (int k = 0; k < 6 && rc == 0; k++) {
-            rc = run_once(m, k % 2 ? in : in2, &out);
-            const double d =
-                rc == 0 ? plan_check_max_diff(out, k % 2 ? one : one2, 1000) : INFINITY;
-            worst_help = d > worst_help ? d : worst_help;
-        }
-        hidp__exec_stall(m->exec, 1, 0);
+        rc = stalled_runs(m, 6, in, in2, one, one2, &worst_help);
         hidp__exec_help_counts(m->exec, &helped2, &taken2);
     }
     tap_ok(help_on && rc == 0 && taken2 > taken && worst_help <= 1e-4,
@@ -765,14 +776,8 @@ static void check_split_model(void)
         rc = hidp__exec_set_solo_times(m->exec, long_s, &perr);
         if (rc == 0)
             rc = hidp__exec_plan(m->exec, NULL, 1.0, &perr);
-        hidp__exec_stall(m->exec, 1, 20000000);
-        for (int k = 0; k < 4 && rc == 0; k++) {
-            rc = run_once(m, k % 2 ? in : in2, &out);
-            const double d =
-                rc == 0 ? plan_check_max_diff(out, k % 2 ? one : one2, 1000) : INFINITY;
-            worst_help = d > worst_help ? d : worst_help;
-        }
-        hidp__exec_stall(m->exec, 1, 0);
+        if (rc == 0)
+            rc = stalled_runs(m, 4, in, in2, one, one2, &worst_help);
         hidp__exec_help_counts(m->exec, &helped3, &taken3);
     }
     free(long_s);
