@@ -554,15 +554,15 @@ static int run_once(hidp_model *m, const float *in, const float **out)
     return rc == 0 && count != 1000 ? HIDP_ESHAPE : rc;
 }
 
-/* Runs m `runs` times with worker 1 stalled 20 ms in every chunk (as under a spent quota), on
- * in2 and in in turn, raising *worst to the largest max |diff| from their 1-thread scores one2
- * and one. */
-static int stalled_runs(hidp_model *m, int runs, const float *in, const float *in2,
-                        const float *one, const float *one2, double *worst)
+/* Runs m `runs` times with worker 1 stalled stall_ns in every chunk (as under a spent quota),
+ * on in2 and in in turn, raising *worst to the largest max |diff| from their 1-thread scores
+ * one2 and one. */
+static int stalled_runs(hidp_model *m, int64_t stall_ns, int runs, const float *in,
+                        const float *in2, const float *one, const float *one2, double *worst)
 {
     const float *out;
     int rc = 0;
-    hidp__exec_stall(m->exec, 1, 20000000);
+    hidp__exec_stall(m->exec, 1, stall_ns);
     for (int k = 0; k < runs && rc == 0; k++) {
         rc = run_once(m, k % 2 ? in : in2, &out);
         const double d = rc == 0 ? plan_check_max_diff(out, k % 2 ? one : one2, 1000) : INFINITY;
@@ -694,7 +694,7 @@ static void check_split_model(void)
                "the 1-thread run", trims[k].trim, (long long)s0, (long long)s1, ratio,
                trims[k].lo, trims[k].hi);
     }
-    /* backing off: the slower worker, off its CPU for 200 us in every slice as under a spent
+    /* backing off: the slower worker, off its CPU for 2 ms in every slice as under a spent
      * quota, loses most of each run, so its shares shrink run by run; without backing off they
      * stay as planned. Outputs do not move; turned off, the plan's own shares come back. */
     hidp_context_set_split(ctx, HIDP_SPLIT_CALIBRATED);
@@ -703,7 +703,7 @@ static void check_split_model(void)
     int node = -1;
     const int64_t planned = rc == 0 ? share(m, 1, &node) : -1;
     if (rc == 0) {
-        hidp__exec_stall(m->exec, 1, 200000);
+        hidp__exec_stall(m->exec, 1, 2000000);
         for (int k = 0; k < 10 && rc == 0; k++) /* not backing off: tuning is off */
             rc = run_once(m, in, &out);
     }
@@ -757,16 +757,18 @@ static void check_split_model(void)
            "the 1-thread runs (%.3g)",
            helped, taken, worst_help);
     if (help_on && rc == 0) {
-        rc = stalled_runs(m, 6, in, in2, one, one2, &worst_help);
+        rc = stalled_runs(m, 20000000, 6, in, in2, one, one2, &worst_help);
         hidp__exec_help_counts(m->exec, &helped2, &taken2);
     }
     tap_ok(help_on && rc == 0 && taken2 > taken && worst_help <= 1e-4,
            "take-back, worker 1 stalled in every chunk: worker 0 took back %lld more (worker 1 "
            "finished %lld more); the outputs equal the 1-thread runs (%.3g)",
            taken2 - taken, helped2 - helped, worst_help);
-    /* the same stall with deadlines of seconds (every layer said to take 1 s alone): worker 0
-     * sees worker 1's CPU clock stand still and takes its chunks back long before, so worker 1
-     * finishes none (waiting out the deadlines, it would finish every one) */
+    /* a longer stall, 200 ms, with deadlines of seconds (every layer said to take 1 s alone):
+     * worker 0 sees worker 1's CPU clock stand still and takes its chunks back long before, so
+     * worker 1 finishes none (waiting out the deadlines, it would finish every one). The stall
+     * is long so that worker 0, even under an emulator (qemu, ten times slower and more), is
+     * done with its own share and waiting before worker 1 wakes. */
     long long helped3 = 0, taken3 = 0;
     double *long_s = calloc((size_t)m->g.n_nodes, sizeof *long_s);
     if (help_on && rc == 0 && long_s) {
@@ -777,7 +779,7 @@ static void check_split_model(void)
         if (rc == 0)
             rc = hidp__exec_plan(m->exec, NULL, 1.0, &perr);
         if (rc == 0)
-            rc = stalled_runs(m, 4, in, in2, one, one2, &worst_help);
+            rc = stalled_runs(m, 200000000, 4, in, in2, one, one2, &worst_help);
         hidp__exec_help_counts(m->exec, &helped3, &taken3);
     }
     free(long_s);
