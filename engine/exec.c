@@ -142,8 +142,9 @@ static void run_slice_lossy(const hidp__exec *e, const hidp__node *n, hidp__slic
 {
     const int64_t t0 = now_ns(), c0 = thread_cpu_ns();
     hidp__exec_run_slice(e, n, s, scratch);
-    if (e->stall_ns > 0 && w == e->stall_worker) {
-        const struct timespec nap = {0, (long)e->stall_ns};
+    const int64_t stall = atomic_load_explicit(&e->stall_ns, memory_order_relaxed);
+    if (stall > 0 && w == atomic_load_explicit(&e->stall_worker, memory_order_relaxed)) {
+        const struct timespec nap = {0, (long)stall};
         nanosleep(&nap, NULL);
     }
     const int64_t off = (now_ns() - t0) - (thread_cpu_ns() - c0);
@@ -525,8 +526,10 @@ void hidp__exec_adapt(hidp__exec *e, int on)
 
 void hidp__exec_stall(hidp__exec *e, int w, int64_t ns)
 {
-    e->stall_worker = w >= 0 && w < e->threads ? w : 0;
-    e->stall_ns = w >= 0 && w < e->threads && ns > 0 ? ns : 0;
+    atomic_store_explicit(&e->stall_worker, w >= 0 && w < e->threads ? w : 0,
+                          memory_order_relaxed);
+    atomic_store_explicit(&e->stall_ns, w >= 0 && w < e->threads && ns > 0 ? ns : 0,
+                          memory_order_relaxed);
 }
 
 double hidp__exec_backoff(const hidp__exec *e, double *lost)

@@ -211,8 +211,9 @@ static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
         hidp__slice c = e->chunks[base + j];
         c.out = e->mirror;
         hidp__exec_run_slice(e, n, c, scratch);
-        if (e->stall_ns > 0 && e->stall_worker == 1) {
-            const struct timespec nap = {0, (long)e->stall_ns};
+        const int64_t stall = atomic_load_explicit(&e->stall_ns, memory_order_relaxed);
+        if (stall > 0 && atomic_load_explicit(&e->stall_worker, memory_order_relaxed) == 1) {
+            const struct timespec nap = {0, (long)stall};
             nanosleep(&nap, NULL);
         }
         uint64_t expect = helper;

@@ -89,8 +89,10 @@ struct hidp__exec {
     hidp__backoff backoff; /* its factor multiplies trim */
     int64_t *lost_ns;      /* [worker * LOST_STRIDE] this run's */
     double last_lost;      /* the last run's loss, as a fraction of it */
-    int stall_worker;      /* tests (hidp__exec_stall): this worker sleeps stall_ns per slice */
-    int64_t stall_ns;
+    /* tests (hidp__exec_stall): this worker sleeps stall_ns per slice; atomic, as a test may
+     * change them while worker 1 is still in a chunk of the last run (helping) */
+    _Atomic int stall_worker;
+    _Atomic int64_t stall_ns;
 
     /* helping (hidp__exec_help): worker 1, the slower, takes its share of a node in chunks
      * while it can, and worker 0 takes back those it has not started or not finished in time */
