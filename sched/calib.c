@@ -137,12 +137,14 @@ typedef struct waker {
     const hidp__topo *t;
     int pu;
     atomic_int *word;   /* bumped once per round */
-    _Atomic double *sent; /* when the round's wake was sent (written before the bump; atomic
-                           * as the next round's may overlap a slow sleeper's read) */
+    _Atomic double *sent; /* [round]: when its wake was sent, written before the bump */
     double total;       /* the sleeper's sum of wake-up delays */
 } waker;
 
-/* The sleeper: waits on the word in the kernel each round and adds up how late it runs. */
+/* The sleeper: waits on the word in the kernel each round and adds up how late it runs, from
+ * the send time of the round it finds (a sleeper slower than a round, as under an emulator,
+ * finds a later one; taking whatever round was sent last could read one sent after its clock,
+ * and a negative delay: -33.5 us once under qemu). */
 static void *sleeper_main(void *arg)
 {
     waker *p = arg;
@@ -152,7 +154,8 @@ static void *sleeper_main(void *arg)
         int v;
         while ((v = atomic_load(p->word)) < r)
             syscall(SYS_futex, (int *)p->word, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
-        p->total += now_s() - atomic_load_explicit(p->sent, memory_order_relaxed);
+        const double sent = atomic_load_explicit(&p->sent[v], memory_order_relaxed);
+        p->total += now_s() - sent;
     }
     return NULL;
 }
@@ -163,8 +166,8 @@ static void *sleeper_main(void *arg)
 static double measure_wake(const hidp__topo *t, int a, int b)
 {
     atomic_int word = 0;
-    _Atomic double sent = 0;
-    waker w = {t, b, &word, &sent, 0};
+    _Atomic double sent[WAKE_ROUNDS + 1] = {0};
+    waker w = {t, b, &word, sent, 0};
     pthread_t tid;
     hidp__err err = {0, ""};
     if (hidp__topo_bind_thread(t, &a, 1, &err) != 0 ||
@@ -173,8 +176,8 @@ static double measure_wake(const hidp__topo *t, int a, int b)
     for (int r = 1; r <= WAKE_ROUNDS; r++) {
         const struct timespec nap = {0, 300000}; /* the sleeper is in the kernel by then */
         nanosleep(&nap, NULL);
-        atomic_store_explicit(&sent, now_s(), memory_order_relaxed);
-        atomic_store(&word, r);
+        atomic_store_explicit(&sent[r], now_s(), memory_order_relaxed);
+        atomic_store(&word, r); /* publishes sent[r] to a sleeper that reads r */
         syscall(SYS_futex, (int *)&word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     }
     pthread_join(tid, NULL);
