@@ -122,13 +122,6 @@ void hidp__exec_run_slice(const hidp__exec *e, const hidp__node *n, hidp__slice 
         hidp__act_apply_slice(e->g, n, s);
 }
 
-static int64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Whether worker w measures its time off the CPU within slices (a slower worker, backing off). */
 static int measures_loss(const hidp__exec *e, int w)
 {
@@ -140,14 +133,14 @@ static int measures_loss(const hidp__exec *e, int w)
 static void run_slice_lossy(const hidp__exec *e, const hidp__node *n, hidp__slice s,
                             float *scratch, int w, int64_t *lost)
 {
-    const int64_t t0 = now_ns(), c0 = thread_cpu_ns();
+    const int64_t t0 = now_ns(), c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     hidp__exec_run_slice(e, n, s, scratch);
     const int64_t stall = atomic_load_explicit(&e->stall_ns, memory_order_relaxed);
     if (stall > 0 && w == atomic_load_explicit(&e->stall_worker, memory_order_relaxed)) {
         const struct timespec nap = {0, (long)stall};
         nanosleep(&nap, NULL);
     }
-    const int64_t off = (now_ns() - t0) - (thread_cpu_ns() - c0);
+    const int64_t off = (now_ns() - t0) - (clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0);
     *lost += off > 0 ? off : 0;
 }
 
@@ -621,8 +614,7 @@ int hidp__exec_help(hidp__exec *e, int on)
 
 int hidp__exec_help_watches(const hidp__exec *e)
 {
-    struct timespec ts;
-    return e->helper_clock_ok && clock_gettime(e->helper_clock, &ts) == 0;
+    return e->helper_clock_ok && clock_ns(e->helper_clock) >= 0;
 }
 
 void hidp__exec_help_counts(const hidp__exec *e, long long *helped, long long *taken_back)

@@ -123,15 +123,6 @@ void hidp__help_plan_chunks(hidp__exec *e, int i, int64_t align)
     e->help_k[i] = k;
 }
 
-/* Worker 1's CPU time in ns, -1 unreadable. */
-static int64_t helper_cpu_ns(const hidp__exec *e)
-{
-    struct timespec ts;
-    if (clock_gettime(e->helper_clock, &ts) != 0)
-        return -1;
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Worker 0, done with its own share of node i: the chunks worker 1 has not started, from the
  * back, then each one it is running once it is done, or once it is late or has stopped. */
 static void finish_chunks(hidp__exec *e, int i, float *scratch)
@@ -160,7 +151,7 @@ static void finish_chunks(hidp__exec *e, int i, float *scratch)
                 const int64_t t = now_ns();
                 int stopped = 0;
                 if (e->helper_clock_ok && t - polled_at >= HELP_POLL_NS) {
-                    const int64_t cpu = helper_cpu_ns(e);
+                    const int64_t cpu = clock_ns(e->helper_clock);
                     if (cpu != cpu_seen) {
                         cpu_seen = cpu;
                         cpu_seen_at = t;

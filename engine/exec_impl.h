@@ -120,11 +120,19 @@ struct hidp__exec {
     int64_t run_start;
 };
 
-static inline int64_t now_ns(void)
+/* Clock c in nanoseconds, -1 when it cannot be read: CLOCK_MONOTONIC (now_ns), this thread's
+ * CPU time (CLOCK_THREAD_CPUTIME_ID), worker 1's (helper_clock). */
+static inline int64_t clock_ns(clockid_t c)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (clock_gettime(c, &ts) != 0)
+        return -1;
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline int64_t now_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
 }
 
 static inline int slice_empty(hidp__slice s)
