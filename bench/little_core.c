@@ -166,6 +166,7 @@ typedef struct setting {
     int threads, split, tune;
     const char *cores;
     int no_take_back; /* hidp_context_set_take_back(ctx, 0): fixed shares */
+    int no_stripes;   /* hidp_context_set_stripes(ctx, 0): every layer shared on its own */
     hidp_context *ctx;
     hidp_model *m;
     double *t; /* [runs] ms */
@@ -230,6 +231,7 @@ static void set_up(setting *s, const char *model, const void *onnx, size_t size,
     hidp_context_set_split(s->ctx, s->split);
     hidp_context_set_tuning(s->ctx, s->tune);
     hidp_context_set_take_back(s->ctx, !s->no_take_back);
+    hidp_context_set_stripes(s->ctx, !s->no_stripes);
     const int rc = onnx ? hidp_model_load_memory(s->ctx, onnx, size, &s->m)
                         : hidp_model_load(s->ctx, model, &s->m);
     if (rc != 0 || hidp_model_prepare(s->m) != 0 || hidp_model_set_input(s->m, 0, in, n) != 0) {
@@ -358,7 +360,8 @@ static size_t input_floats(const char *model, const void *onnx, size_t size)
     return n;
 }
 
-enum { BIG, LITTLE, EQUAL, EQUAL_TUNED, PREPARED, FIXED, NO_TAKE_BACK, TUNED, N_SETTINGS };
+enum { BIG, LITTLE, EQUAL, EQUAL_TUNED, PREPARED, FIXED, NO_TAKE_BACK, NO_STRIPES, TUNED,
+       N_SETTINGS };
 
 /* Every setting gets a block of runs in each round, in turn, so a drift in this machine's speed
  * (a shared VM's neighbours) moves all of them alike and the ratios stay. Each round takes the
@@ -463,13 +466,22 @@ static void report(setting *set, int rounds)
             printf("  %s: the little core finished %lld chunks, the big core took back %lld "
                    "(tuning runs included)\n",
                    set[k].label, helped, taken);
+        long long stripes_helped = 0, stripes_taken = 0;
+        const int stripes = set[k].m->exec ? hidp__exec_stripes_in_force(
+                                                 set[k].m->exec, &stripes_helped, &stripes_taken)
+                                           : 0;
+        if (stripes_helped + stripes_taken)
+            printf("  %s: %d stripes in force; of all stripes run, the little core delivered "
+                   "%lld, the big core took back %lld\n",
+                   set[k].label, stripes, stripes_helped, stripes_taken);
     }
     printf("paired by round (medians over the %d rounds of each round's ratio):\n", rounds);
     for (int k = PREPARED; k <= TUNED; k++)
         printf("  %-37s %3.0f%% of ideal, %.2fx big only, %.2fx equal split\n", set[k].label,
                100.0 * paired(set, rounds, -1, k), paired(set, rounds, BIG, k),
                paired(set, rounds, EQUAL, k));
-    printf("  default vs no take-back: %.2fx (paired)\n", paired(set, rounds, NO_TAKE_BACK, TUNED));
+    printf("  default vs no take-back: %.2fx, vs no stripes: %.2fx (paired)\n",
+           paired(set, rounds, NO_TAKE_BACK, TUNED), paired(set, rounds, NO_STRIPES, TUNED));
 }
 
 /* With LITTLE_CORE_PROFILE set (little_core.sh -P SETTING: tuned, fixed or prepared): `runs`
@@ -555,6 +567,7 @@ int main(int argc, char **argv)
         [PREPARED] = {"both, calibrated, as prepared", 2, cal, HIDP_TUNE_OFF, "0,1"},
         [FIXED] = {"both, calibrated, tuned, fixed", 2, cal, HIDP_TUNE_FIXED, "0,1"},
         [NO_TAKE_BACK] = {"both, calibrated, tuned, no take-back", 2, cal, HIDP_TUNE_ON, "0,1", 1},
+        [NO_STRIPES] = {"both, calibrated, tuned, no stripes", 2, cal, HIDP_TUNE_ON, "0,1", 0, 1},
         [TUNED] = {"both, calibrated, tuned (default)", 2, cal, HIDP_TUNE_ON, "0,1"},
     };
     printf("model %s\n", argv[2]);
@@ -562,8 +575,8 @@ int main(int argc, char **argv)
      * faster here, on 4 KB pages, by up to 10% over eight set-ups (the same setting set up
      * first and fourth: 9.59 and 9.05 ms; with transparent huge pages on for all memory, no
      * such drift). Side by side, the ideal and the default share that luck. */
-    static const int setup_order[N_SETTINGS] = {LITTLE,   EQUAL,        EQUAL_TUNED, PREPARED,
-                                                FIXED,    NO_TAKE_BACK, BIG,         TUNED};
+    static const int setup_order[N_SETTINGS] = {LITTLE, EQUAL,        EQUAL_TUNED, PREPARED, FIXED,
+                                                NO_TAKE_BACK, NO_STRIPES, BIG,     TUNED};
     for (int k = 0; k < N_SETTINGS; k++)
         set_up(&set[setup_order[k]], argv[2], onnx, size, in, n);
     hidp_free(onnx);

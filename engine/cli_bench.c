@@ -42,6 +42,7 @@ struct bench_opts {
     int no_tune;               /* --no-tune */
     int fixed_plan;            /* --fixed-plan */
     int no_take_back;          /* --no-take-back */
+    int no_stripes;            /* --no-stripes */
     int verbose;               /* -v: the engine's log on stderr */
     cli_profile prof;          /* --profile, --trace, --events, --energy ... */
 };
@@ -69,9 +70,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: hidp bench MODEL [-t THREADS] [-n RUNS] [-w WARMUP] [--json] [-i INPUT.npy]\n"
             "                  [--size S] [--seed N] [--save-input FILE] [--cores C] [--split S]\n"
-            "                  [--no-tune | --fixed-plan] [--no-take-back] [-v] [--profile]\n"
-            "                  [--profile-json F] [--events LIST] [--trace F] [--energy]\n"
-            "                  [--sysfs-root DIR]\n\n"
+            "                  [--no-tune | --fixed-plan] [--no-take-back] [--no-stripes] [-v]\n"
+            "                  [--profile] [--profile-json F] [--events LIST] [--trace F]\n"
+            "                  [--energy] [--sysfs-root DIR]\n\n"
             "Times the forward pass of MODEL: an ONNX file or, when no such file exists, the\n"
             "name of a built-in zoo model (see 'hidp zoo --help'), built in memory.\n"
             "After the warm-up runs, each timed run is measured with CLOCK_MONOTONIC, and it\n"
@@ -97,6 +98,8 @@ static void usage(FILE *f)
             "      --no-take-back  with two cores of unequal speed, the faster one does not\n"
             "                      take back the slower one's unfinished share of a layer\n"
             "                      (it waits for it, as with more cores)\n"
+            "      --no-stripes    with take-back, the slower core gets a share of each layer,\n"
+            "                      not the bottom rows of a run of layers at once (stripes)\n"
             "  -v, --verbose       the engine's log on stderr: the plan the tuning chose, and\n"
             "                      each candidate plan's median run it chose from\n"
             "  -n, --runs N        timed runs (default: enough for about 2 s, 10 to 1000)\n"
@@ -255,6 +258,7 @@ static int bench_one(struct bench_opts *o, const struct model_src *src, const hi
                                  : o->fixed_plan ? HIDP_TUNE_FIXED
                                                  : HIDP_TUNE_ON);
     hidp_context_set_take_back(ctx, !o->no_take_back);
+    hidp_context_set_stripes(ctx, !o->no_stripes);
     if (hidp_context_set_threads(ctx, threads) != 0 ||
         cli_set_placement("bench", ctx, o->cores, o->split) != 0)
         goto lib_fail;
@@ -482,7 +486,7 @@ int cli_bench_main(int argc, char **argv)
 {
     enum {
         OPT_JSON = 0x200, OPT_SIZE, OPT_SEED, OPT_SAVE_INPUT, OPT_CORES, OPT_SPLIT, OPT_NO_TUNE,
-        OPT_FIXED_PLAN, OPT_NO_TAKE_BACK
+        OPT_FIXED_PLAN, OPT_NO_TAKE_BACK, OPT_NO_STRIPES
     };
     static const struct option opts[] = {{"threads", required_argument, NULL, 't'},
                                          {"runs", required_argument, NULL, 'n'},
@@ -497,6 +501,7 @@ int cli_bench_main(int argc, char **argv)
                                          {"no-tune", no_argument, NULL, OPT_NO_TUNE},
                                          {"fixed-plan", no_argument, NULL, OPT_FIXED_PLAN},
                                          {"no-take-back", no_argument, NULL, OPT_NO_TAKE_BACK},
+                                         {"no-stripes", no_argument, NULL, OPT_NO_STRIPES},
                                          {"verbose", no_argument, NULL, 'v'},
                                          CLI_PROFILE_LONG_OPTIONS,
                                          {"help", no_argument, NULL, 'h'},
@@ -552,6 +557,9 @@ int cli_bench_main(int argc, char **argv)
             break;
         case OPT_NO_TAKE_BACK:
             o.no_take_back = 1;
+            break;
+        case OPT_NO_STRIPES:
+            o.no_stripes = 1;
             break;
         case 'v':
             o.verbose = 1;

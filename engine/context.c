@@ -86,6 +86,14 @@ int hidp_context_set_take_back(hidp_context *ctx, int on)
     return 0;
 }
 
+int hidp_context_set_stripes(hidp_context *ctx, int on)
+{
+    if (!ctx)
+        return HIDP_EINVAL;
+    ctx->no_stripes = !on;
+    return 0;
+}
+
 int hidp_context_set_split(hidp_context *ctx, int split)
 {
     if (!ctx)

@@ -467,6 +467,7 @@ void hidp__exec_destroy(hidp__exec *e)
     free((void *)e->chunk_state);
     free((void *)e->chunk_start);
     free(e->mirror);
+    hidp__stripe_free(e);
     free(e);
 }
 

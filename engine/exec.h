@@ -19,6 +19,7 @@
 
 #include "error.h"
 #include "graph.h"
+#include "stripe.h"
 #include "../ops/op.h"
 
 typedef struct hidp__exec hidp__exec;
@@ -86,6 +87,16 @@ int hidp__exec_unequal(const hidp__exec *e);
  * worker sets). The counts are chunks worker 1 finished and chunks worker 0 took back, since
  * the executor was created. */
 int hidp__exec_help(hidp__exec *e, int on);
+/* Gives a helping executor the graph's stripes (engine/stripe.h), whose inputs and outputs the
+ * memory plan keeps whole while they run: worker 1 then takes the bottom band of each through
+ * all its layers at once, instead of chunks of each layer (engine/exec_stripe.c). Nothing
+ * happens for an executor that cannot help. Returns -1 when out of memory. */
+int hidp__exec_stripes(hidp__exec *e, const hidp__stripe *list, int n);
+/* Turns the stripes off (each layer is then split on its own, as planned) or on again. */
+void hidp__exec_use_stripes(hidp__exec *e, int on);
+/* How many stripes the plan in force runs as stripes; and how many worker 1 has delivered and
+ * worker 0 has taken back since they were given (either count pointer may be NULL). */
+int hidp__exec_stripes_in_force(const hidp__exec *e, long long *helped, long long *taken_back);
 void hidp__exec_help_counts(const hidp__exec *e, long long *helped, long long *taken_back);
 /* Whether worker 0 can read worker 1's CPU clock, to take back a stopped worker's chunks before
  * their deadline (pthread_getcpuclockid and clock_gettime on it work). */

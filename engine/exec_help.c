@@ -51,16 +51,6 @@
 #define HELP_STOPPED_NS 30000
 #define HELP_POLL_NS 5000
 
-/* A chunk's state word is (run << 3) | one of these, and a word from an earlier run means free:
- * worker 1 takes a free chunk (HELPER) and copies it in (COPYING, then DONE) only if it still
- * holds it; worker 0 takes a free one, or one worker 1 has held too long (MINE). */
-enum { CHUNK_HELPER = 1, CHUNK_COPYING, CHUNK_DONE, CHUNK_MINE };
-
-static uint64_t chunk_word(uint64_t run, int state)
-{
-    return run << 3 | (uint64_t)state;
-}
-
 /* Copies slice s of node n's output from the mirror into the output. */
 static void copy_from_mirror(const hidp__exec *e, const hidp__node *n, hidp__slice s)
 {
@@ -123,6 +113,48 @@ void hidp__help_plan_chunks(hidp__exec *e, int i, int64_t align)
     e->help_k[i] = k;
 }
 
+int hidp__help_take_free(hidp__exec *e, size_t c)
+{
+    uint64_t st = atomic_load_explicit(&e->chunk_state[c], memory_order_acquire);
+    return st >> 3 < e->run &&
+           atomic_compare_exchange_strong(&e->chunk_state[c], &st, chunk_word(e->run, CHUNK_MINE));
+}
+
+int hidp__help_wait(hidp__exec *e, size_t c, hidp__help_watch *w)
+{
+    const uint64_t mine = chunk_word(e->run, CHUNK_MINE);
+    const int64_t late = e->chunk_late_ns[c];
+    for (;;) {
+        uint64_t st = atomic_load_explicit(&e->chunk_state[c], memory_order_acquire);
+        if (st >> 3 < e->run) { /* a word of an earlier run: worker 1 has not started it */
+            if (atomic_compare_exchange_strong(&e->chunk_state[c], &st, mine))
+                return 1;
+            continue;
+        }
+        const int state = (int)(st & 7);
+        if (state == CHUNK_DONE || state == CHUNK_MINE)
+            return 0;
+        if (state == CHUNK_HELPER) {
+            const int64_t t = now_ns();
+            int stopped = 0;
+            if (e->helper_clock_ok && t - w->polled_at >= HELP_POLL_NS) {
+                const int64_t cpu = clock_ns(e->helper_clock);
+                if (cpu != w->cpu_seen) {
+                    w->cpu_seen = cpu;
+                    w->cpu_seen_at = t;
+                }
+                stopped = cpu >= 0 && t - w->cpu_seen_at > HELP_STOPPED_NS;
+                w->polled_at = t;
+            }
+            if ((stopped ||
+                 t - atomic_load_explicit(&e->chunk_start[c], memory_order_relaxed) > late) &&
+                atomic_compare_exchange_strong(&e->chunk_state[c], &st, mine))
+                return 1;
+        }
+        CPU_RELAX();
+    }
+}
+
 /* Worker 0, done with its own share of node i: the chunks worker 1 has not started, from the
  * back, then each one it is running once it is done, or once it is late or has stopped. */
 static void finish_chunks(hidp__exec *e, int i, float *scratch)
@@ -130,53 +162,23 @@ static void finish_chunks(hidp__exec *e, int i, float *scratch)
     const hidp__node *n = &e->g->nodes[i];
     const int k = e->help_k[i];
     const size_t base = (size_t)i * HELP_MAX_CHUNKS;
-    const uint64_t run = e->run, mine = chunk_word(run, CHUNK_MINE);
     long long taken = 0;
-    for (int j = k - 1; j >= 0; j--) {
-        uint64_t st = atomic_load_explicit(&e->chunk_state[base + j], memory_order_acquire);
-        if (st >> 3 < run && atomic_compare_exchange_strong(&e->chunk_state[base + j], &st, mine)) {
+    for (int j = k - 1; j >= 0; j--)
+        if (hidp__help_take_free(e, base + j)) {
             hidp__exec_run_slice(e, n, e->chunks[base + j], scratch);
             taken++;
         }
-    }
-    int64_t cpu_seen = -1, cpu_seen_at = 0, polled_at = 0;
-    for (int j = 0; j < k; j++) {
-        const int64_t late = e->chunk_late_ns[base + j];
-        for (;;) {
-            uint64_t st = atomic_load_explicit(&e->chunk_state[base + j], memory_order_acquire);
-            const int state = (int)(st & 7);
-            if (state == CHUNK_DONE || state == CHUNK_MINE)
-                break;
-            if (state == CHUNK_HELPER) {
-                const int64_t t = now_ns();
-                int stopped = 0;
-                if (e->helper_clock_ok && t - polled_at >= HELP_POLL_NS) {
-                    const int64_t cpu = clock_ns(e->helper_clock);
-                    if (cpu != cpu_seen) {
-                        cpu_seen = cpu;
-                        cpu_seen_at = t;
-                    }
-                    stopped = cpu >= 0 && t - cpu_seen_at > HELP_STOPPED_NS;
-                    polled_at = t;
-                }
-                if ((stopped ||
-                     t - atomic_load_explicit(&e->chunk_start[base + j], memory_order_relaxed) >
-                         late) &&
-                    atomic_compare_exchange_strong(&e->chunk_state[base + j], &st, mine)) {
-                    hidp__exec_run_slice(e, n, e->chunks[base + j], scratch);
-                    taken++;
-                    break;
-                }
-            }
-            CPU_RELAX();
+    hidp__help_watch watch = {-1, 0, 0};
+    for (int j = 0; j < k; j++)
+        if (hidp__help_wait(e, base + j, &watch)) {
+            hidp__exec_run_slice(e, n, e->chunks[base + j], scratch);
+            taken++;
         }
-    }
     if (taken)
         atomic_fetch_add_explicit(&e->taken_back, taken, memory_order_relaxed);
 }
 
-/* Worker 0: node i is open to worker 1 (node n_nodes: the run is over). */
-static void open_node(hidp__exec *e, int i)
+void hidp__help_open(hidp__exec *e, int i)
 {
     atomic_store_explicit(&e->opened, e->run << 32 | (uint64_t)(i + 1), memory_order_release);
     atomic_fetch_add(&e->open_seq, 1);
@@ -184,35 +186,47 @@ static void open_node(hidp__exec *e, int i)
         hidp__exec_wake_all(&e->open_seq);
 }
 
+int hidp__help_claim(hidp__exec *e, size_t c, uint64_t run)
+{
+    uint64_t st = atomic_load_explicit(&e->chunk_state[c], memory_order_relaxed);
+    if (st >> 3 >= run)
+        return 0;
+    /* the start first: worker 0 reads it once it sees the slot taken */
+    atomic_store_explicit(&e->chunk_start[c], now_ns(), memory_order_relaxed);
+    return atomic_compare_exchange_strong(&e->chunk_state[c], &st, chunk_word(run, CHUNK_HELPER));
+}
+
+int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *n, hidp__slice s)
+{
+    const int64_t stall = atomic_load_explicit(&e->stall_ns, memory_order_relaxed);
+    if (stall > 0 && atomic_load_explicit(&e->stall_worker, memory_order_relaxed) == 1) {
+        const struct timespec nap = {0, (long)stall};
+        nanosleep(&nap, NULL);
+    }
+    uint64_t expect = chunk_word(run, CHUNK_HELPER);
+    if (atomic_compare_exchange_strong(&e->chunk_state[c], &expect,
+                                       chunk_word(run, CHUNK_COPYING))) {
+        copy_from_mirror(e, n, s);
+        atomic_store_explicit(&e->chunk_state[c], chunk_word(run, CHUNK_DONE),
+                              memory_order_release);
+        atomic_fetch_add_explicit(&e->helped, 1, memory_order_relaxed);
+        return 1;
+    }
+    return 0;
+}
+
 /* Worker 1's chunks of node i in this run, from the front, while worker 0 has not taken them. */
 static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
 {
     const hidp__node *n = &e->g->nodes[i];
     const size_t base = (size_t)i * HELP_MAX_CHUNKS;
-    const uint64_t helper = chunk_word(run, CHUNK_HELPER);
     for (int j = 0; j < e->help_k[i]; j++) {
-        _Atomic uint64_t *state = &e->chunk_state[base + j];
-        uint64_t st = atomic_load_explicit(state, memory_order_relaxed);
-        if (st >> 3 >= run)
-            continue;
-        /* the start first: worker 0 reads it once it sees the chunk taken */
-        atomic_store_explicit(&e->chunk_start[base + j], now_ns(), memory_order_relaxed);
-        if (!atomic_compare_exchange_strong(state, &st, helper))
+        if (!hidp__help_claim(e, base + j, run))
             continue;
         hidp__slice c = e->chunks[base + j];
         c.out = e->mirror;
         hidp__exec_run_slice(e, n, c, scratch);
-        const int64_t stall = atomic_load_explicit(&e->stall_ns, memory_order_relaxed);
-        if (stall > 0 && atomic_load_explicit(&e->stall_worker, memory_order_relaxed) == 1) {
-            const struct timespec nap = {0, (long)stall};
-            nanosleep(&nap, NULL);
-        }
-        uint64_t expect = helper;
-        if (atomic_compare_exchange_strong(state, &expect, chunk_word(run, CHUNK_COPYING))) {
-            copy_from_mirror(e, n, c);
-            atomic_store_explicit(state, chunk_word(run, CHUNK_DONE), memory_order_release);
-            atomic_fetch_add_explicit(&e->helped, 1, memory_order_relaxed);
-        }
+        hidp__help_deliver(e, base + j, run, n, e->chunks[base + j]);
     }
 }
 
@@ -229,8 +243,14 @@ void hidp__help_run_helper(hidp__exec *e, uint64_t run)
         if ((o >> 32) == (run & 0xffffffffu) && i >= next) {
             if (i >= e->g->n_nodes)
                 break;
-            help_node(e, i, run, scratch);
-            next = i + 1;
+            const int st = hidp__stripe_at(e, i);
+            if (st >= 0) {
+                hidp__stripe_help(e, st, run, scratch);
+                next = e->stripes[st].end;
+            } else {
+                help_node(e, i, run, scratch);
+                next = i + 1;
+            }
             continue;
         }
         if (atomic_load_explicit(&e->gen, memory_order_acquire) != run)
@@ -246,14 +266,20 @@ void hidp__help_run_helper(hidp__exec *e, uint64_t run)
 }
 
 /* Worker 0's run when helping: every node, its own share, worker 1's share of the nodes that
- * are not chunked, and what is left of the chunks. */
+ * are not chunked, and what is left of the chunks; the stripes in force as stripes. */
 void hidp__help_run_master(hidp__exec *e)
 {
     const hidp__graph *g = e->g;
     float *scratch = e->scratch[0];
     for (int i = 0; i < g->n_nodes; i++) {
+        const int st = hidp__stripe_at(e, i);
+        if (st >= 0) {
+            hidp__stripe_lead(e, st, scratch);
+            i = e->stripes[st].end - 1;
+            continue;
+        }
         if (e->help_k[i])
-            open_node(e, i);
+            hidp__help_open(e, i);
         const hidp__slice s = e->slices[(size_t)i * 2];
         if (!slice_empty(s))
             hidp__exec_run_slice(e, &g->nodes[i], s, scratch);
@@ -262,7 +288,7 @@ void hidp__help_run_master(hidp__exec *e)
         else if (!slice_empty(e->slices[(size_t)i * 2 + 1]))
             hidp__exec_run_slice(e, &g->nodes[i], e->slices[(size_t)i * 2 + 1], scratch);
     }
-    open_node(e, g->n_nodes);
+    hidp__help_open(e, g->n_nodes);
 }
 
 /* Before the plan or the way of running changes: worker 1 may still be in the last run when

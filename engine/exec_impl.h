@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "exec.h"
+#include "stripe.h"
 #include "../sched/backoff.h"
 #include "../sched/topo.h"
 
@@ -114,6 +115,20 @@ struct hidp__exec {
     clockid_t helper_clock;  /* worker 1's CPU-time clock, read by worker 0 while it waits */
     int helper_clock_ok;
 
+    /* stripes (exec_stripe.c; engine/stripe.h), when helping: worker 1 takes the bottom band of
+     * a stripe in force through all its nodes at once, in a copy of the arena of its own */
+    int n_stripes;
+    hidp__stripe *stripes;
+    int *stripe_first;       /* [node] the stripe it begins, -1 none */
+    char *stripe_on;         /* [stripe] in force in the plan (hidp__stripe_plan_all) */
+    int stripes_off;         /* hidp__exec_use_stripes(e, 0) */
+    hidp__rows *stripe_rows; /* [node * 2 + w] rows of a stripe's node worker w computes: the
+                              * top band (0) or the bottom (1) */
+    hidp__graph shadow;      /* *g, but the values a stripe writes inside are in shadow_arena */
+    hidp__value *shadow_vals;
+    void *shadow_arena;
+    atomic_llong stripes_helped, stripes_taken; /* by worker 1, and back by worker 0 */
+
     /* profiling (hidp__exec_profile): NULL when off */
     hidp__exec_rec *recs;  /* [node * threads + worker] */
     const hidp__exec_probe *probe;
@@ -178,6 +193,38 @@ void hidp__exec_plan_all(hidp__exec *e);
 
 /* exec_help.c */
 
+/* A chunk's state word (chunk_state) is (run << 3) | one of these, and a word from an earlier run
+ * means free: worker 1 takes a free chunk (HELPER) and copies it in (COPYING, then DONE) only if
+ * it still holds it; worker 0 takes a free one, or one worker 1 has held too long (MINE). A
+ * stripe (exec_stripe.c) is one such chunk, the first of its first node's. */
+enum { CHUNK_HELPER = 1, CHUNK_COPYING, CHUNK_DONE, CHUNK_MINE };
+
+static inline uint64_t chunk_word(uint64_t run, int state)
+{
+    return run << 3 | (uint64_t)state;
+}
+
+/* What worker 0 last saw of worker 1's CPU clock while waiting for its chunks ({-1, 0, 0} at
+ * first). */
+typedef struct hidp__help_watch {
+    int64_t cpu_seen, cpu_seen_at, polled_at;
+} hidp__help_watch;
+
+/* Worker 0: opens node i to worker 1 (node n_nodes: the run is over). */
+void hidp__help_open(hidp__exec *e, int i);
+/* Worker 0: takes chunk c if worker 1 has not started it; 1 if taken (worker 0 then runs it). */
+int hidp__help_take_free(hidp__exec *e, size_t c);
+/* Worker 0: waits for chunk c while worker 1 runs it, gaining CPU time and within its deadline;
+ * 1 when it took the chunk instead (not started, late or stopped: worker 0 then runs it), 0
+ * when worker 1 finished it (or worker 0 had taken it already). */
+int hidp__help_wait(hidp__exec *e, size_t c, hidp__help_watch *w);
+/* Worker 1: takes chunk c for run `run` if it is free; 1 if taken (worker 1 then computes it
+ * aside, into e->mirror, and calls hidp__help_deliver). */
+int hidp__help_claim(hidp__exec *e, size_t c, uint64_t run);
+/* Worker 1, having computed chunk c aside: copies slice s of node n's output from the mirror in,
+ * unless worker 0 has taken the chunk back meanwhile; 1 if it did. */
+int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *n,
+                        hidp__slice s);
 /* Cuts worker 1's share of node i into chunks, in whole blocks of align (e->help_k[i] of them). */
 void hidp__help_plan_chunks(hidp__exec *e, int i, int64_t align);
 /* Worker 0's run when helping. */
@@ -188,5 +235,23 @@ void hidp__help_run_helper(hidp__exec *e, uint64_t run);
 int hidp__help_alloc(hidp__exec *e, size_t nn);
 /* Waits until worker 1 is done with the last run, before the plan or the way of running changes. */
 void hidp__help_quiesce(hidp__exec *e);
+
+/* exec_stripe.c */
+
+/* The stripe in force that begins at node i, or -1. */
+static inline int hidp__stripe_at(const hidp__exec *e, int i)
+{
+    const int s = e->stripe_first ? e->stripe_first[i] : -1;
+    return s >= 0 && e->stripe_on[s] ? s : -1;
+}
+
+/* Plans every stripe for the plan in force (after every node's own plan). */
+void hidp__stripe_plan_all(hidp__exec *e);
+/* Worker 0's run of stripe s: its band, then worker 1's unless worker 1 delivered it. */
+void hidp__stripe_lead(hidp__exec *e, int s, float *scratch);
+/* Worker 1's run of stripe s in run `run`, if worker 0 has not taken it. */
+void hidp__stripe_help(hidp__exec *e, int s, uint64_t run, float *scratch);
+/* Frees what hidp__exec_stripes allocated. */
+void hidp__stripe_free(hidp__exec *e);
 
 #endif

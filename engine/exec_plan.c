@@ -126,29 +126,6 @@ static int overlap(const hidp__graph *g, int a, int b)
     return x0 < y1 && y0 < x1;
 }
 
-/* Sets *r to the part of input k of node n that slice s reads (channels and rows of its 4-D
- * view). Returns 0 when that is not known: then it may read all of it. */
-static int read_region(const hidp__graph *g, const hidp__node *n, int k, hidp__slice s,
-                       hidp__slice *r)
-{
-    if (slice_empty(s)) {
-        *r = (hidp__slice){0, 0, 0, 0, NULL};
-        return 1;
-    }
-    if (k == 3 && n->takes_residual) { /* laid out like the output (engine/residual.c) */
-        *r = s;
-        return 1;
-    }
-    if (k != 0 || n->rows_in_span <= 0)
-        return 0;
-    const hidp__view4 v = hidp__shape_view4(&g->vals[n->in[0]].shape);
-    int64_t h0 = s.h0 * n->rows_in_stride - n->rows_in_pad;
-    int64_t h1 = (s.h1 - 1) * n->rows_in_stride - n->rows_in_pad + n->rows_in_span;
-    *r = (hidp__slice){n->channel_local ? s.c0 : 0, n->channel_local ? s.c1 : v.c, h0 > 0 ? h0 : 0,
-                       h1 < v.h ? h1 : v.h, NULL};
-    return 1;
-}
-
 static int contains(hidp__slice outer, hidp__slice inner)
 {
     return slice_empty(inner) || (inner.c0 >= outer.c0 && inner.c1 <= outer.c1 &&
@@ -180,7 +157,7 @@ static int joins_segment(const hidp__exec *e, int seg, int j)
         const hidp__slice all = hidp__slice_all(g, &g->nodes[p]);
         for (int w = 0; w < t; w++) {
             hidp__slice r;
-            if (!read_region(g, n, k, e->slices[(size_t)j * (size_t)t + (size_t)w], &r))
+            if (!hidp__slice_reads(g, n, k, e->slices[(size_t)j * (size_t)t + (size_t)w], &r))
                 r = all;
             if (!contains(e->slices[(size_t)p * (size_t)t + (size_t)w], r))
                 return 0;
@@ -212,6 +189,7 @@ void hidp__exec_plan_all(hidp__exec *e)
     hidp__help_quiesce(e);
     for (int i = 0; i < g->n_nodes; i++)
         plan_node(e, i);
+    hidp__stripe_plan_all(e);
     /* Workers meet after a node unless the next can follow without (joins_segment). The last
      * node always ends with a meeting, so a run returns only when every worker is done. */
     e->any_split = 0;

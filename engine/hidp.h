@@ -102,6 +102,13 @@ int hidp_context_set_tuning(hidp_context *ctx, int on);
  * effect at the next hidp_model_prepare. */
 int hidp_context_set_take_back(hidp_context *ctx, int on);
 
+/* With take-back on, whether the slower worker may be given stripes (on, the default): the
+ * bottom rows of a run of layers (an inverted-residual block, a bottleneck) through all of them
+ * at once, in memory of its own, instead of a share of each layer; one hand-off per run of
+ * layers instead of one per layer. The tuning then compares the plan it chose with and without
+ * them. Off: every layer is shared on its own. Takes effect at the next hidp_model_prepare. */
+int hidp_context_set_stripes(hidp_context *ctx, int on);
+
 /* ---- Model ---- */
 
 typedef struct hidp_model hidp_model;

@@ -30,6 +30,7 @@ struct hidp_context {
     int no_tuning;         /* hidp_context_set_tuning(ctx, HIDP_TUNE_OFF) */
     int fixed_plan;        /* hidp_context_set_tuning(ctx, HIDP_TUNE_FIXED): no backing off */
     int no_take_back;      /* hidp_context_set_take_back(ctx, 0) */
+    int no_stripes;        /* hidp_context_set_stripes(ctx, 0) */
 };
 
 struct hidp_model {

@@ -54,6 +54,7 @@ int hidp__model_tune_start(hidp_model *m, hidp__err *err)
     for (int i = 0; i < n; i++)
         splittable[i] = (char)hidp__exec_splittable(m->exec, i);
     int rc = hidp__tuner_create(&m->tuner, n, splittable, hidp__exec_unequal(m->exec),
+                                hidp__exec_stripes_in_force(m->exec, NULL, NULL) > 0,
                                 TUNE_BLOCK_MIN_S, err);
     free(splittable);
     if (rc)
@@ -68,7 +69,8 @@ static int tuning_step(hidp_model *m)
 {
     hidp__err err = {0, ""};
     double trim = 1.0;
-    const int trial = hidp__tuner_next(m->tuner, m->tune_mode, &trim);
+    int stripes = 1;
+    const int trial = hidp__tuner_next(m->tuner, m->tune_mode, &trim, &stripes);
     /* once measured, each layer's solo time sizes its shares (hidp__split_allow_wake) */
     if (!m->tune_solo_set && hidp__tuner_solo_times(m->tuner, m->tune_s)) {
         m->tune_solo_set = 1;
@@ -82,6 +84,8 @@ static int tuning_step(hidp_model *m)
      * chose x0.6 and reached 84% of the ideal, 0.93x the fixed shares' own tuning; timed taken
      * back, it chose x1.0: 93%, 1.03x. */
     const int per_layer = trial && (hidp__tuner_times_layers(m->tuner) || m->prof);
+    if (stripes >= 0)
+        hidp__exec_use_stripes(m->exec, stripes);
     if (hidp__exec_plan(m->exec, m->tune_mode, trim, &err) != 0 ||
         (trial && hidp__exec_profile(m->exec, per_layer, hidp__model_probe(m), &err) != 0)) {
         hidp__log(m->ctx, HIDP_LOG_WARN, "plan left untuned: %s", err.msg);
@@ -97,7 +101,8 @@ static int tuning_step(hidp_model *m)
             hidp__log(m->ctx, HIDP_LOG_INFO, "plan tuned: every layer on the fastest core alone");
         else
             hidp__log(m->ctx, HIDP_LOG_INFO, "plan tuned: %d of %d layers split, slower cores' "
-                      "shares x%.1f", split, m->g.n_nodes, trim);
+                      "shares x%.1f, %d stripes", split, m->g.n_nodes, trim,
+                      hidp__exec_stripes_in_force(m->exec, NULL, NULL));
         hidp__log(m->ctx, HIDP_LOG_DEBUG, "plan tuned from: %s", hidp__tuner_medians(m->tuner));
         hidp__model_tune_stop(m);
         /* from here on the slower cores' shares back off while their CPU is taken from them */

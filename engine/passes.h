@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "graph.h"
+#include "stripe.h"
 
 /* ---- load-time rewrites (rewrite.c) ---- */
 
@@ -97,8 +98,10 @@ typedef struct hidp__life {
  * run, graph outputs to the end). *out is malloc'd (caller frees); returns the count or < 0. */
 int hidp__plan_lifetimes(const hidp__graph *g, hidp__life **out, hidp__err *err);
 /* Gives every runtime value of g an arena offset (values whose lifetimes overlap never share
- * bytes), allocates the arena and points each value's data into it. */
-int hidp__plan_memory(hidp__graph *g, hidp__plan *p, hidp__err *err);
+ * bytes), allocates the arena and points each value's data into it. A value alive inside one of
+ * the n_keep stripes and outside it is kept alive for the whole stripe (keep may be NULL). */
+int hidp__plan_memory(hidp__graph *g, const hidp__stripe *keep, int n_keep, hidp__plan *p,
+                      hidp__err *err);
 void hidp__plan_free(hidp__plan *p);
 
 #endif

@@ -88,7 +88,26 @@ static int by_offset(const void *pa, const void *pb)
     return a->off < b->off ? -1 : a->off > b->off;
 }
 
-int hidp__plan_memory(hidp__graph *g, hidp__plan *p, hidp__err *err)
+/* A value alive at some node of a stripe and before or after it is kept for the whole stripe:
+ * its inputs stay intact while a worker that fell behind still reads them, and the bytes of its
+ * output are no other value's inside it, so the worker ahead can compute the band of the one
+ * behind in place, at the stripe's end (engine/exec_stripe.c). */
+static void keep_for_stripes(hidp__life *life, int n, const hidp__stripe *keep, int n_keep)
+{
+    for (int s = 0; s < n_keep; s++) {
+        const int a = keep[s].first, b = keep[s].end - 1;
+        for (int i = 0; i < n; i++) {
+            hidp__life *l = &life[i];
+            if (l->first > b || l->last < a || (l->first >= a && l->last <= b))
+                continue;
+            l->first = l->first < a ? l->first : a;
+            l->last = l->last > b ? l->last : b;
+        }
+    }
+}
+
+int hidp__plan_memory(hidp__graph *g, const hidp__stripe *keep, int n_keep, hidp__plan *p,
+                      hidp__err *err)
 {
     hidp__life *life = NULL;
     placed *tmp = NULL;
@@ -97,6 +116,7 @@ int hidp__plan_memory(hidp__graph *g, hidp__plan *p, hidp__err *err)
     int n = hidp__plan_lifetimes(g, &life, err);
     if (n < 0)
         return n;
+    keep_for_stripes(life, n, keep, n_keep);
     tmp = malloc((size_t)(n > 0 ? n : 1) * sizeof *tmp);
     off = malloc((size_t)(n > 0 ? n : 1) * sizeof *off);
     if (!tmp || !off)

@@ -49,3 +49,24 @@ hidp__slice hidp__slice_all(const hidp__graph *g, const hidp__node *n)
     hidp__slice s = {0, v.c, 0, v.h, NULL};
     return s;
 }
+
+int hidp__slice_reads(const hidp__graph *g, const hidp__node *n, int k, hidp__slice s,
+                      hidp__slice *r)
+{
+    if (s.c0 >= s.c1 || s.h0 >= s.h1) {
+        *r = (hidp__slice){0, 0, 0, 0, NULL};
+        return 1;
+    }
+    if (k == 3 && n->takes_residual) { /* laid out like the output (engine/residual.c) */
+        *r = s;
+        return 1;
+    }
+    if (k != 0 || n->rows_in_span <= 0)
+        return 0;
+    const hidp__view4 v = hidp__shape_view4(&g->vals[n->in[0]].shape);
+    int64_t h0 = s.h0 * n->rows_in_stride - n->rows_in_pad;
+    int64_t h1 = (s.h1 - 1) * n->rows_in_stride - n->rows_in_pad + n->rows_in_span;
+    *r = (hidp__slice){n->channel_local ? s.c0 : 0, n->channel_local ? s.c1 : v.c, h0 > 0 ? h0 : 0,
+                       h1 < v.h ? h1 : v.h, NULL};
+    return 1;
+}

@@ -65,5 +65,10 @@ void hidp__act_apply_slice(const hidp__graph *g, const hidp__node *n, hidp__slic
 
 /* The whole output of node n as one slice. */
 hidp__slice hidp__slice_all(const hidp__graph *g, const hidp__node *n);
+/* Sets *r to the part of input k of node n that slice s reads (channels and rows of its 4-D
+ * view), from what reshape recorded (hidp__node.rows_in_span, channel_local, takes_residual).
+ * Returns 0 when that is not known: then it may read all of it. */
+int hidp__slice_reads(const hidp__graph *g, const hidp__node *n, int k, hidp__slice s,
+                      hidp__slice *r);
 
 #endif

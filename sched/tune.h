@@ -45,16 +45,20 @@ typedef struct hidp__tuner hidp__tuner;
 #define HIDP__TUNE_MAX_BLOCK 32
 
 /* A tuner for n layers; splittable[i] says whether layer i can be split at all (others stay
- * solo); unequal: the workers' shares differ, so trims are tried; block_min_s: how long a block
+ * solo); unequal: the workers' shares differ, so trims are tried; striped: the executor has
+ * stripes (engine/stripe.h), so the winner runs last against itself without them (the layers
+ * split one by one, in chunks); block_min_s: how long a block
  * of whole runs should last (0: blocks of 2). HIDP_ENOMEM. The caller
  * owns *out (hidp__tuner_destroy). */
 int hidp__tuner_create(hidp__tuner **out, int n, const char *splittable, int unequal,
-                       double block_min_s, hidp__err *err);
+                       int striped, double block_min_s, hidp__err *err);
 void hidp__tuner_destroy(hidp__tuner *t);
 
-/* The plan for the next run: mode[0..n) and *trim. Returns 1 when this is a trial whose times
- * must be fed back, 0 when tuning is over (mode and trim then hold the chosen plan). */
-int hidp__tuner_next(hidp__tuner *t, signed char *mode, double *trim);
+/* The plan for the next run: mode[0..n), *trim and whether the stripes are on (*stripes; -1
+ * when the tuner was made without stripes: they stay as they are).
+ * Returns 1 when this is a trial whose times must be fed back, 0 when tuning is over (mode,
+ * trim and stripes then hold the chosen plan). */
+int hidp__tuner_next(hidp__tuner *t, signed char *mode, double *trim, int *stripes);
 
 /* Whether the trial hidp__tuner_next just gave needs each layer's time (the layer phase's
  * trials), or only the whole run's (the whole-run candidates), which can then be run and timed

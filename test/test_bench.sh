@@ -115,6 +115,7 @@ grep -q "plan tuned" "$tmp/nt.err" && not_ok "--no-tune: the timed runs are no t
 expect 0 "plan tuned" "--fixed-plan tunes" -- bench "$model" -n 3 -t 2 -v --fixed-plan
 expect 2 "one of them" "--no-tune with --fixed-plan" -- bench "$model" --no-tune --fixed-plan
 expect 0 "latency ms" "--no-take-back runs" -- bench "$model" -n 3 -t 2 --no-take-back
+expect 0 "latency ms" "--no-stripes runs" -- bench "$model" -n 3 -t 2 --no-stripes
 
 # Seeded inputs: the same seed writes the same bytes, another seed other bytes; the saved input
 # feeds the model back.

@@ -461,7 +461,7 @@ static void test_plan_random(void)
         hidp__plan p;
         hidp__life *life = NULL;
         int n = hidp__plan_lifetimes(&G, &life, &err);
-        if (hidp__plan_memory(&G, &p, &err) != 0 || n < 0) {
+        if (hidp__plan_memory(&G, NULL, 0, &p, &err) != 0 || n < 0) {
             bad++;
         } else {
             bad += plan_overlaps(&G, life, n);

@@ -23,6 +23,8 @@ typedef double (*whole_fn)(const signed char *mode, double trim, double layers_s
 
 /* Trials of the last drive() that wanted layer times (hidp__tuner_times_layers). */
 static int layer_trials;
+/* Whether the tuner's last plan has the stripes on (hidp__tuner_next). */
+static int stripes_on;
 
 /* Runs a tuner over 4 layers to the end. Layer times: split[i] and solo[i] seconds, except that
  * trial `outlier` (a layer-phase trial, -1 none) is 100x slower everywhere, as if the machine
@@ -34,7 +36,7 @@ static int drive(hidp__tuner *t, const double *split, const double *solo, int ou
 {
     int trials = 0;
     layer_trials = 0;
-    while (hidp__tuner_next(t, mode, trim) && trials < 1000) {
+    while (hidp__tuner_next(t, mode, trim, &stripes_on) && trials < 1000) {
         double layer[N], total = 0;
         const int per_layer = hidp__tuner_times_layers(t);
         layer_trials += per_layer;
@@ -76,6 +78,14 @@ static double best_at_trim(const signed char *mode, double trim, double layers_s
     if (mode[0] == HIDP__PLAN_AUTO)
         return 1.0;
     return mode[0] == HIDP__PLAN_SOLO ? 0.5 : 0.030 + fabs(trim - best_trim) * 0.01;
+}
+
+/* best_at_trim, 5% slower with the stripes on (stripes_slow) or off (not). */
+static int stripes_slow;
+static double striped_at_trim(const signed char *mode, double trim, double layers_s)
+{
+    const double t = best_at_trim(mode, trim, layers_s);
+    return stripes_on == stripes_slow ? t * 1.05 : t;
 }
 
 /* Every layer on the fastest worker alone is the fastest whole run (a slower core whose
@@ -120,10 +130,10 @@ static void check_tuner(void)
     const double split[N] = {1e-3, 9e-6, 50e-6, 1e-3}, solo[N] = {1.9e-3, 6e-6, 50e-6, 1e-3};
     signed char mode[N];
     double trim = 0;
-    if (!tap_ok(hidp__tuner_create(&t, N, can, 0, 0, &err) == 0, "tuner: create (%s)", err.msg))
+    if (!tap_ok(hidp__tuner_create(&t, N, can, 0, 0, 0, &err) == 0, "tuner: create (%s)", err.msg))
         return;
     /* the trials alternate all-split and all-solo */
-    const int first = hidp__tuner_next(t, mode, &trim); /* asking again does not advance it */
+    const int first = hidp__tuner_next(t, mode, &trim, &stripes_on); /* asking again does not advance it */
     tap_ok(first == 1 && mode[0] == HIDP__PLAN_SPLIT && mode[1] == HIDP__PLAN_SPLIT &&
            mode[3] == HIDP__PLAN_SOLO && trim == 1.0,
            "tuner: the first trial splits every splittable layer (modes %d %d %d %d)", mode[0],
@@ -143,12 +153,12 @@ static void check_tuner(void)
     tap_ok(trim == 1.0 && hidp__tuner_split_layers(t) == 1,
            "tuner: equal cores keep their shares (trim %.1f), 1 layer split (%d)", trim,
            hidp__tuner_split_layers(t));
-    tap_ok(hidp__tuner_next(t, mode, &trim) == 0, "tuner: done stays done");
+    tap_ok(hidp__tuner_next(t, mode, &trim, &stripes_on) == 0, "tuner: done stays done");
     hidp__tuner_destroy(t);
 
     /* the estimated plan wins the whole runs: it stays, even though layers measured alone said
      * otherwise */
-    if (tap_ok(hidp__tuner_create(&t, N, can, 0, 0, &err) == 0, "tuner: create, estimate wins")) {
+    if (tap_ok(hidp__tuner_create(&t, N, can, 0, 0, 0, &err) == 0, "tuner: create, estimate wins")) {
         drive(t, split, solo, -1, estimate_fast, mode, &trim);
         tap_ok(mode[0] == HIDP__PLAN_AUTO && mode[3] == HIDP__PLAN_AUTO && trim == 1.0 &&
                    hidp__tuner_split_layers(t) == -1,
@@ -166,7 +176,7 @@ static void check_tuner(void)
     /* the fastest worker alone wins the whole runs: every layer stays solo, on unequal cores as
      * on equal ones */
     for (int unequal = 0; unequal < 2; unequal++) {
-        if (!tap_ok(hidp__tuner_create(&t, N, can, unequal, 0, &err) == 0,
+        if (!tap_ok(hidp__tuner_create(&t, N, can, unequal, 0, 0, &err) == 0,
                     "tuner: create, alone wins (unequal %d)", unequal))
             continue;
         drive(t, split, solo, -1, alone_fast, mode, &trim);
@@ -183,7 +193,7 @@ static void check_tuner(void)
     const int want_trials[] = {UNEQUAL_08_TRIALS, UNEQUAL_2_TRIALS};
     for (int k = 0; k < 2; k++) {
         best_trim = wants[k];
-        if (!tap_ok(hidp__tuner_create(&t, N, can, 1, 0, &err) == 0,
+        if (!tap_ok(hidp__tuner_create(&t, N, can, 1, 0, 0, &err) == 0,
                     "tuner: create, unequal cores"))
             return;
         const int trials2 = drive(t, split, solo, -1, best_at_trim, mode, &trim);
@@ -193,18 +203,44 @@ static void check_tuner(void)
                "layer phases' %d trials want layer times (%d did)", wants[k], 2 * LAYER_TRIALS,
                layer_trials);
         tap_ok(fabs(trim - wants[k]) < 1e-9 && fabs(hidp__tuner_trim(t) - wants[k]) < 1e-9 &&
-                   mode[0] == HIDP__PLAN_SPLIT,
-               "tuner: the trim with the lowest median latency wins (%.2f, want %.2f)", trim,
-               wants[k]);
+                   mode[0] == HIDP__PLAN_SPLIT && stripes_on == -1,
+               "tuner: the trim with the lowest median latency wins (%.2f, want %.2f), the "
+               "stripes left alone (%d: made without)", trim, wants[k], stripes_on);
+        hidp__tuner_destroy(t);
+    }
+    /* an executor with stripes: the winner (x2) runs last against itself without them, and
+     * the faster of the two stays; every layer alone winning, there is nothing to compare */
+    best_trim = 2.0;
+    for (stripes_slow = 0; stripes_slow < 2; stripes_slow++) {
+        if (!tap_ok(hidp__tuner_create(&t, N, can, 1, 1, 0, &err) == 0,
+                    "tuner: create, with stripes"))
+            return;
+        const int made = drive(t, split, solo, -1, striped_at_trim, mode, &trim);
+        const int want = UNEQUAL_2_TRIALS + 2 * 2 * HIDP__TUNE_WHOLE_ROUNDS;
+        tap_ok(made == want && stripes_on == !stripes_slow && fabs(trim - 2.0) < 1e-9 &&
+                   strstr(hidp__tuner_medians(t), "x2 chunks"),
+               "tuner: stripes %s by 5%%: the plan at x%.1f keeps them %s (%d trials, want %d: "
+               "%s)", stripes_slow ? "slower" : "faster", trim, stripes_on ? "on" : "off", made,
+               want, hidp__tuner_medians(t));
+        hidp__tuner_destroy(t);
+    }
+    stripes_slow = 0;
+    if (tap_ok(hidp__tuner_create(&t, N, can, 1, 1, 0, &err) == 0, "tuner: create, stripes, "
+               "alone wins")) {
+        drive(t, split, solo, -1, alone_fast, mode, &trim);
+        tap_ok(hidp__tuner_split_layers(t) == 0 && stripes_on == 1 &&
+                   !strstr(hidp__tuner_medians(t), "chunks"),
+               "tuner: every layer alone won: no run without stripes (%s)",
+               hidp__tuner_medians(t));
         hidp__tuner_destroy(t);
     }
     best_trim = 0.8;
 
     /* the second layer phase, at the chosen trim x2: layer 1, not worth splitting at the
      * calibrated shares (9 us split, 6 solo), is at x2 (3 us), and the plan with it wins */
-    if (tap_ok(hidp__tuner_create(&t, N, can, 1, 0, &err) == 0, "tuner: create, retrim")) {
+    if (tap_ok(hidp__tuner_create(&t, N, can, 1, 0, 0, &err) == 0, "tuner: create, retrim")) {
         int made = 0;
-        while (hidp__tuner_next(t, mode, &trim) && made < 1000) {
+        while (hidp__tuner_next(t, mode, &trim, &stripes_on) && made < 1000) {
             double layer[N], total = 0;
             for (int i = 0; i < N; i++) {
                 layer[i] = mode[i] == HIDP__PLAN_SPLIT ? split[i] : solo[i];
@@ -230,11 +266,11 @@ static void check_tuner(void)
      * behind, nothing more is tried and every layer alone stays. */
     const double behind[] = {1.05, 1.2};
     for (int k = 0; k < 2; k++) {
-        if (!tap_ok(hidp__tuner_create(&t, N, can, 1, 0, &err) == 0, "tuner: create, alone "
+        if (!tap_ok(hidp__tuner_create(&t, N, can, 1, 0, 0, &err) == 0, "tuner: create, alone "
                     "close"))
             break;
         int made = 0, layer_phases = 0, was_layers = 0;
-        while (hidp__tuner_next(t, mode, &trim) && made < 1000) {
+        while (hidp__tuner_next(t, mode, &trim, &stripes_on) && made < 1000) {
             double layer[N];
             const int per_layer = hidp__tuner_times_layers(t);
             layer_phases += per_layer && !was_layers;
@@ -269,7 +305,7 @@ static void check_tuner(void)
 
     /* nothing can be split: no trials at all, the estimate stays */
     const char none[N] = {0, 0, 0, 0};
-    if (tap_ok(hidp__tuner_create(&t, N, none, 1, 0, &err) == 0, "tuner: create, nothing to split"))
+    if (tap_ok(hidp__tuner_create(&t, N, none, 1, 0, 0, &err) == 0, "tuner: create, nothing to split"))
         tap_ok(drive(t, split, solo, -1, best_at_trim, mode, &trim) == 0 &&
                    mode[0] == HIDP__PLAN_AUTO && trim == 1.0,
                "tuner: nothing to split, no trials");
@@ -278,22 +314,22 @@ static void check_tuner(void)
     /* blocks sized to last block_min_s: the split trials took 2.06 ms, so 0.05 s wants blocks
      * of 26 runs (25 counted); 1000 s is capped at HIDP__TUNE_MAX_BLOCK. One round of the three
      * candidates: the estimate and every layer solo fall far behind. */
-    if (tap_ok(hidp__tuner_create(&t, N, can, 0, 0.05, &err) == 0, "tuner: create, 50 ms blocks")) {
+    if (tap_ok(hidp__tuner_create(&t, N, can, 0, 0, 0.05, &err) == 0, "tuner: create, 50 ms blocks")) {
         const int got = drive(t, split, solo, -1, estimate_slow, mode, &trim);
         tap_ok(got == LAYER_TRIALS + 3 * 26,
                "tuner: 50 ms blocks of 2.06 ms runs are 26 runs (%d trials)", got);
     }
     hidp__tuner_destroy(t);
-    if (tap_ok(hidp__tuner_create(&t, N, can, 0, 1000, &err) == 0, "tuner: create, 1000 s")) {
+    if (tap_ok(hidp__tuner_create(&t, N, can, 0, 0, 1000, &err) == 0, "tuner: create, 1000 s")) {
         const int got = drive(t, split, solo, -1, estimate_slow, mode, &trim);
         tap_ok(got == LAYER_TRIALS + 3 * HIDP__TUNE_MAX_BLOCK,
                "tuner: blocks stop at %d runs (%d trials)", HIDP__TUNE_MAX_BLOCK, got);
     }
     hidp__tuner_destroy(t);
     /* a block's first run is not counted: one candidate made slow only there still wins */
-    if (tap_ok(hidp__tuner_create(&t, N, can, 1, 0, &err) == 0, "tuner: create, first runs")) {
+    if (tap_ok(hidp__tuner_create(&t, N, can, 1, 0, 0, &err) == 0, "tuner: create, first runs")) {
         int made = 0;
-        while (hidp__tuner_next(t, mode, &trim) && made < 1000) {
+        while (hidp__tuner_next(t, mode, &trim, &stripes_on) && made < 1000) {
             double layer[N];
             for (int i = 0; i < N; i++) /* splitting pays: trims are tried */
                 layer[i] = mode[i] == HIDP__PLAN_SPLIT ? 0.5e-3 : 1e-3;
@@ -314,7 +350,7 @@ static void check_tuner(void)
 
     /* every layer faster solo: nothing split, so no trims either, even on unequal cores */
     const double slow_split[N] = {2e-3, 2e-3, 2e-3, 2e-3};
-    if (tap_ok(hidp__tuner_create(&t, N, can, 1, 0, &err) == 0, "tuner: create, splits all slower")) {
+    if (tap_ok(hidp__tuner_create(&t, N, can, 1, 0, 0, &err) == 0, "tuner: create, splits all slower")) {
         const int got = drive(t, slow_split, solo, -1, best_at_trim, mode, &trim);
         tap_ok(got == MIN_TRIALS && hidp__tuner_split_layers(t) == 0,
                "tuner: no layer worth splitting, no trims (%d trials, %d split)", got,

@@ -1,0 +1,231 @@
+/*
+ * exec_stripe.c - stripes when helping (what a stripe is: engine/stripe.h; helping:
+ * engine/exec_help.c).
+ *
+ * For a stripe in force, worker 0 opens its first node to worker 1 and computes the top band of
+ * rows of every node in it; worker 1, if it takes the stripe, computes the bottom band of every
+ * node in a copy of the arena of its own (the shadow: the same offsets, so the memory plan's
+ * reuse holds there too), the last node into the mirror, and copies that band of the stripe's
+ * output in. The stripe is one chunk of the helping protocol: worker 0, done with its band,
+ * takes it back if worker 1 has not started it, has stopped or is late, and then computes the
+ * bottom band itself, in place. That is safe because the memory plan keeps a stripe's inputs
+ * and its output whole for all of it (engine/plan.c): every other value it writes is dead at
+ * its end, and the nodes run in the order the plan was made for.
+ *
+ * Worker 1 reads the stripe's inputs where worker 0 wrote them; taken back and still running,
+ * it may read them after worker 0 has gone on and reused their bytes, which is the race
+ * exec_help.c describes: what it computes then stays in the shadow and the mirror.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec_impl.h"
+
+/* Worker 0 takes a stripe back from a worker 1 that is still running it once it has taken this
+ * many times as long as planned, plus the grace (as exec_help.c's chunks). */
+#define STRIPE_LATE_FACTOR 1.5
+#define STRIPE_GRACE_NS 20000
+
+int hidp__exec_stripes(hidp__exec *e, const hidp__stripe *list, int n)
+{
+    const hidp__graph *g = e->g;
+    if (!e->help_k || n <= 0)
+        return 0; /* no helping, no stripes */
+    const size_t nn = (size_t)g->n_nodes;
+    e->stripes = malloc((size_t)n * sizeof *e->stripes);
+    e->stripe_first = malloc(nn * sizeof *e->stripe_first);
+    e->stripe_on = calloc((size_t)n, 1);
+    e->stripe_rows = calloc(nn * 2, sizeof *e->stripe_rows);
+    e->shadow_vals = malloc((size_t)(g->n_vals > 0 ? g->n_vals : 1) * sizeof *e->shadow_vals);
+    if (!e->stripes || !e->stripe_first || !e->stripe_on || !e->stripe_rows || !e->shadow_vals)
+        return -1;
+    memcpy(e->stripes, list, (size_t)n * sizeof *list);
+    atomic_init(&e->stripes_helped, 0);
+    atomic_init(&e->stripes_taken, 0);
+    for (size_t i = 0; i < nn; i++)
+        e->stripe_first[i] = -1;
+    /* The shadow: the arena's extent from the values in it. */
+    size_t bytes = 0;
+    for (int v = 0; v < g->n_vals; v++) {
+        const hidp__value *x = &g->vals[v];
+        if (x->arena_off >= 0 && x->data) {
+            const size_t end =
+                (size_t)x->arena_off + (size_t)hidp__shape_count(&x->shape) * sizeof(float);
+            bytes = end > bytes ? end : bytes;
+        }
+    }
+    if (!(e->shadow_arena = aligned_alloc(64, (bytes + 63) / 64 * 64)))
+        return -1;
+    memcpy(e->shadow_vals, g->vals, (size_t)g->n_vals * sizeof *g->vals);
+    for (int s = 0; s < n; s++) {
+        e->stripe_first[list[s].first] = s;
+        for (int i = list[s].first; i < list[s].end - 1; i++) {
+            hidp__value *x = &e->shadow_vals[g->nodes[i].out[0]];
+            if (x->arena_off >= 0 && x->data)
+                x->data = (char *)e->shadow_arena + x->arena_off;
+        }
+    }
+    e->shadow = *g;
+    e->shadow.vals = e->shadow_vals;
+    e->n_stripes = n;
+    hidp__exec_plan_all(e);
+    return 0;
+}
+
+void hidp__stripe_free(hidp__exec *e)
+{
+    free(e->stripes);
+    free(e->stripe_first);
+    free(e->stripe_on);
+    free(e->stripe_rows);
+    free(e->shadow_vals);
+    free(e->shadow_arena);
+}
+
+void hidp__exec_use_stripes(hidp__exec *e, int on)
+{
+    if (e->stripes_off != !on) {
+        hidp__help_quiesce(e);
+        e->stripes_off = !on;
+        hidp__exec_plan_all(e);
+    }
+}
+
+int hidp__exec_stripes_in_force(const hidp__exec *e, long long *helped, long long *taken_back)
+{
+    int count = 0;
+    for (int s = 0; s < e->n_stripes; s++)
+        count += e->stripe_on[s];
+    if (helped)
+        *helped = e->n_stripes ? atomic_load(&e->stripes_helped) : 0;
+    if (taken_back)
+        *taken_back = e->n_stripes ? atomic_load(&e->stripes_taken) : 0;
+    return count;
+}
+
+/* Node i's time on worker 0 alone: measured by the tuner, or its work at calibrated speed. */
+static double solo_seconds(const hidp__exec *e, int i)
+{
+    return e->solo_s && e->solo_s[i] > 0
+               ? e->solo_s[i]
+               : hidp__exec_node_work(e->g, &e->g->nodes[i]) / (e->weight[0] * 1e9);
+}
+
+/* The time rows r of node i take on worker 0, a share of its time alone. */
+static double rows_seconds(const hidp__exec *e, int i, hidp__rows r)
+{
+    const hidp__slice all = hidp__slice_all(e->g, &e->g->nodes[i]);
+    return r.h1 > r.h0 ? solo_seconds(e, i) * (double)(r.h1 - r.h0) / (double)(all.h1 - all.h0) : 0;
+}
+
+/* Plans stripe s: in force unless every node in it runs on worker 0 alone by the plan's modes,
+ * with the cut between the bands where the later of the two workers is done soonest (worker 1
+ * at its trimmed speed, after its wake-up), if that beats worker 0 alone. */
+static void plan_stripe(hidp__exec *e, int s)
+{
+    const hidp__stripe *st = &e->stripes[s];
+    const int count = st->end - st->first;
+    hidp__rows top[HIDP__STRIPE_MAX_NODES], bottom[HIDP__STRIPE_MAX_NODES];
+    e->stripe_on[s] = 0;
+    if (e->stripes_off || !e->help || !e->weight)
+        return;
+    int split = !e->mode;
+    for (int i = st->first; i < st->end && !split; i++)
+        split = e->mode[i] != HIDP__PLAN_SOLO;
+    if (!split)
+        return;
+    const double fastest = e->weight[0];
+    const double relative = fmin(e->weight[1] * e->trim * e->backoff.factor, fastest) / fastest;
+    double alone = 0;
+    for (int i = st->first; i < st->end; i++)
+        alone += solo_seconds(e, i);
+    const int64_t h = hidp__slice_all(e->g, &e->g->nodes[st->end - 1]).h1;
+    double best = alone, best_w1 = 0;
+    int64_t cut = -1;
+    for (int64_t c = 1; c < h; c++) {
+        hidp__stripe_rows(e->g, e->producer, st, 0, c, top);
+        hidp__stripe_rows(e->g, e->producer, st, c, h, bottom);
+        double t0 = 0, t1 = 0;
+        for (int k = 0; k < count; k++) {
+            t0 += rows_seconds(e, st->first + k, top[k]);
+            t1 += rows_seconds(e, st->first + k, bottom[k]) / relative;
+        }
+        const double later = fmax(t0, t1 + e->wake_s);
+        if (later < best) {
+            best = later;
+            best_w1 = t1;
+            cut = c;
+        }
+    }
+    if (cut < 0)
+        return;
+    hidp__stripe_rows(e->g, e->producer, st, 0, cut, top);
+    hidp__stripe_rows(e->g, e->producer, st, cut, h, bottom);
+    for (int k = 0; k < count; k++) {
+        e->stripe_rows[(size_t)(st->first + k) * 2] = top[k];
+        e->stripe_rows[(size_t)(st->first + k) * 2 + 1] = bottom[k];
+        e->help_k[st->first + k] = 0;
+    }
+    e->chunk_late_ns[(size_t)st->first * HELP_MAX_CHUNKS] =
+        STRIPE_GRACE_NS + (int64_t)(STRIPE_LATE_FACTOR * best_w1 * 1e9);
+    e->stripe_on[s] = 1;
+}
+
+void hidp__stripe_plan_all(hidp__exec *e)
+{
+    for (int s = 0; s < e->n_stripes; s++)
+        plan_stripe(e, s);
+}
+
+/* Node i's rows r, all its channels, as a slice (written to out when it is set). */
+static hidp__slice rows_slice(const hidp__exec *e, int i, hidp__rows r, float *out)
+{
+    hidp__slice s = hidp__slice_all(e->g, &e->g->nodes[i]);
+    s.h0 = r.h0;
+    s.h1 = r.h1;
+    s.out = out;
+    return s;
+}
+
+/* Worker w's band of every node of stripe s, in the arena (graph g: e->g) or the shadow. */
+static void run_band(const hidp__exec *e, int s, int w, const hidp__graph *g, float *scratch)
+{
+    const hidp__stripe *st = &e->stripes[s];
+    for (int i = st->first; i < st->end; i++) {
+        const hidp__node *n = &g->nodes[i];
+        /* worker 1's last node goes to the mirror, copied in if the stripe is still its own */
+        const hidp__slice c =
+            rows_slice(e, i, e->stripe_rows[(size_t)i * 2 + w],
+                       w == 1 && i == st->end - 1 && g != e->g ? e->mirror : NULL);
+        if (!slice_empty(c))
+            n->op->run(g, n, c, scratch);
+    }
+}
+
+void hidp__stripe_lead(hidp__exec *e, int s, float *scratch)
+{
+    const hidp__stripe *st = &e->stripes[s];
+    const size_t c = (size_t)st->first * HELP_MAX_CHUNKS;
+    hidp__help_open(e, st->first);
+    run_band(e, s, 0, e->g, scratch);
+    hidp__help_watch watch = {-1, 0, 0};
+    if (hidp__help_wait(e, c, &watch)) {
+        run_band(e, s, 1, e->g, scratch);
+        atomic_fetch_add_explicit(&e->taken_back, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&e->stripes_taken, 1, memory_order_relaxed);
+    }
+}
+
+void hidp__stripe_help(hidp__exec *e, int s, uint64_t run, float *scratch)
+{
+    const hidp__stripe *st = &e->stripes[s];
+    const size_t c = (size_t)st->first * HELP_MAX_CHUNKS;
+    if (!hidp__help_claim(e, c, run))
+        return;
+    run_band(e, s, 1, &e->shadow, scratch);
+    const int last = st->end - 1;
+    if (hidp__help_deliver(e, c, run, &e->g->nodes[last],
+                           rows_slice(e, last, e->stripe_rows[(size_t)last * 2 + 1], NULL)))
+        atomic_fetch_add_explicit(&e->stripes_helped, 1, memory_order_relaxed);
+}

@@ -1,0 +1,286 @@
+/*
+ * test_stripe.c - stripes (engine/stripe.h): where they are found in the zoo's models, what the
+ * memory plan keeps whole for them, and runs with this machine's two PUs described as two kinds
+ * of speeds 3 and 1 (HWLOC_THISSYSTEM=1), worker 1 delivering stripes, stalled so worker 0
+ * takes them back, and with stripes off: the outputs always equal the 1-thread run.
+ */
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plan_check.h"
+#include "tap.h"
+#include "../engine/exec.h"
+#include "../engine/model.h"
+#include "../engine/passes.h"
+#include "../engine/stripe.h"
+#include "../sched/calib.h"
+#include "../sched/topo.h"
+#include "hidp.h"
+
+static int load_zoo(hidp_context *ctx, const char *name, int size, hidp_model **m)
+{
+    void *onnx = NULL;
+    size_t bytes = 0;
+    int rc = hidp_zoo_build(ctx, name, 1, size, &onnx, &bytes);
+    if (rc == 0)
+        rc = hidp_model_load_memory(ctx, onnx, bytes, m);
+    hidp_free(onnx);
+    return rc;
+}
+
+static int overlap(const hidp__value *x, const hidp__value *y)
+{
+    if (!x->data || !y->data)
+        return 0;
+    const char *x0 = x->data, *y0 = y->data;
+    const char *x1 = x0 + (size_t)hidp__shape_count(&x->shape) * sizeof(float);
+    const char *y1 = y0 + (size_t)hidp__shape_count(&y->shape) * sizeof(float);
+    return x0 < y1 && y0 < x1;
+}
+
+/* Pairs of values where a stripe's input (read in it, written before it) or its output shares
+ * bytes with another value written inside it: what keep_for_stripes (engine/plan.c) rules out. */
+static int clashes(const hidp__graph *g, const hidp__stripe *list, int n)
+{
+    int count = 0;
+    for (int s = 0; s < n; s++)
+        for (int i = list[s].first; i < list[s].end - 1; i++) {
+            const hidp__value *inside = &g->vals[g->nodes[i].out[0]];
+            count += overlap(inside, &g->vals[g->nodes[list[s].end - 1].out[0]]);
+            for (int j = list[s].first; j < list[s].end; j++)
+                for (int k = 0; k < g->nodes[j].n_in; k++) {
+                    const int v = g->nodes[j].in[k];
+                    int from_before = v >= 0 && !(g->vals[v].flags & HIDP__VAL_CONST);
+                    for (int p = list[s].first; from_before && p < list[s].end; p++)
+                        from_before = g->nodes[p].out[0] != v;
+                    count += from_before && overlap(inside, &g->vals[v]);
+                }
+        }
+    return count;
+}
+
+/* Where the stripes are in MobileNet-V2 and ResNet-50 at 224, what they hand on, the rows each
+ * band needs, and the memory plan with and without keeping their inputs and outputs. */
+static void check_found(hidp_context *ctx, const char *name)
+{
+    hidp_model *m = NULL;
+    hidp__stripe *list = NULL;
+    int rc = load_zoo(ctx, name, 224, &m);
+    if (rc == 0)
+        rc = hidp_model_prepare(m);
+    const int n = rc == 0 ? hidp__stripe_find(&m->g, &list) : -1;
+    if (!tap_ok(n >= 4, "%s: %d stripes found (4 at least)", name, n))
+        goto done;
+    const hidp__graph *g = &m->g;
+    int *producer = malloc((size_t)g->n_vals * sizeof *producer);
+    int handed = 0, short_maps = 0, layers = 0, uncovered = 0, growing = 0;
+    for (int v = 0; producer && v < g->n_vals; v++)
+        producer[v] = -1;
+    for (int i = 0; producer && i < g->n_nodes; i++)
+        producer[g->nodes[i].out[0]] = i;
+    for (int s = 0; producer && s < n; s++) {
+        const hidp__stripe *st = &list[s];
+        layers += st->end - st->first;
+        /* only the last output is read after the stripe */
+        for (int j = st->end; j < g->n_nodes; j++)
+            for (int k = 0; k < g->nodes[j].n_in; k++) {
+                const int v = g->nodes[j].in[k];
+                handed += v >= 0 && producer[v] >= st->first && producer[v] < st->end - 1;
+            }
+        hidp__rows top[HIDP__STRIPE_MAX_NODES], bottom[HIDP__STRIPE_MAX_NODES];
+        const int64_t h = hidp__shape_view4(&g->vals[g->nodes[st->end - 1].out[0]].shape).h;
+        hidp__stripe_rows(g, producer, st, 0, h / 2, top);
+        hidp__stripe_rows(g, producer, st, h / 2, h, bottom);
+        for (int i = st->first; i < st->end; i++) {
+            const int64_t rows = hidp__shape_view4(&g->vals[g->nodes[i].out[0]].shape).h;
+            const hidp__rows a = top[i - st->first], b = bottom[i - st->first];
+            short_maps += rows < HIDP__STRIPE_MIN_ROWS;
+            /* the two bands cover every row of every node, each from its own edge */
+            uncovered += a.h0 != 0 || b.h1 != rows || a.h1 < b.h0;
+            /* a band needs more rows of earlier nodes, never fewer (a stride 2 halves them) */
+            growing += i < st->end - 1 &&
+                       (a.h1 - a.h0) * 2 < (top[i + 1 - st->first].h1 - top[i + 1 - st->first].h0);
+        }
+    }
+    free(producer);
+    tap_ok(producer && handed == 0 && short_maps == 0,
+           "%s: the %d stripes (%d layers) hand on only their last output (%d other reads "
+           "after), on maps of %d rows or more (%d shorter)",
+           name, n, layers, handed, HIDP__STRIPE_MIN_ROWS, short_maps);
+    tap_ok(uncovered == 0 && growing == 0,
+           "%s: halves of each stripe's last rows need bands from each edge covering every "
+           "layer (%d layers not covered, %d shrinking)",
+           name, uncovered, growing);
+    /* the memory plan: with the stripes kept, no clash; planned without, some (else this test
+     * could not tell) */
+    hidp__graph copy;
+    hidp__err err = {0, ""};
+    hidp__plan kept = {0}, plain = {0};
+    int with = -1, without = -1;
+    size_t with_bytes = 0, without_bytes = 0;
+    if (hidp__graph_clone(&copy, g, &err) == 0) {
+        if (hidp__plan_memory(&copy, list, n, &kept, &err) == 0)
+            with = clashes(&copy, list, n);
+        if (hidp__plan_memory(&copy, NULL, 0, &plain, &err) == 0)
+            without = clashes(&copy, list, n);
+        with_bytes = kept.arena_bytes;
+        without_bytes = plain.arena_bytes;
+        hidp__plan_free(&kept);
+        hidp__plan_free(&plain);
+        hidp__graph_free(&copy);
+    }
+    tap_ok(with == 0 && without > 0,
+           "%s: the memory plan keeps stripes' inputs and outputs apart from what they write "
+           "inside (%d clashes; %d without keeping them; arena %zu against %zu bytes)",
+           name, with, without, with_bytes, without_bytes);
+done:
+    free(list);
+    hidp_model_destroy(m);
+}
+
+/* Writes a calibration file giving this machine's two PUs, as two kinds (test/data/topo/
+ * this2.xml), speeds 3 and 1, in a cache directory of its own. */
+static int two_kinds(const char *datadir, char *dir)
+{
+    char xml[1200], path[4200], sub[4200];
+    hidp__err err = {0, ""};
+    hidp__topo t = {0};
+    cpu_set_t allowed;
+    snprintf(xml, sizeof xml, "%s/this2.xml", datadir);
+    if (access(xml, R_OK) != 0 || sched_getaffinity(0, sizeof allowed, &allowed) ||
+        !CPU_ISSET(0, &allowed) || !CPU_ISSET(1, &allowed) || !mkdtemp(dir))
+        return 0;
+    setenv("XDG_CACHE_HOME", dir, 1);
+    setenv("HWLOC_XMLFILE", xml, 1);
+    setenv("HWLOC_THISSYSTEM", "1", 1);
+    FILE *f = NULL;
+    if (hidp__topo_load(&t, &err) == 0 && hidp__calib_path(&t, path, sizeof path, &err) == 0) {
+        snprintf(sub, sizeof sub, "%s/hidp", dir);
+        mkdir(sub, 0755);
+        f = fopen(path, "w");
+    }
+    hidp__topo_destroy(&t);
+    if (!f)
+        return 0;
+    fprintf(f, "kind 0 speed 3 alone 3\nkind 1 speed 1 alone 1\n");
+    return fclose(f) == 0;
+}
+
+/* Runs m `runs` times on inputs a and b in turn, raising *worst to the largest |diff| from
+ * their 1-thread outputs ra and rb (1000 each). */
+static int runs_against(hidp_model *m, int runs, const float *a, const float *b, size_t count,
+                        const float *ra, const float *rb, double *worst)
+{
+    for (int k = 0; k < runs; k++) {
+        const float *out;
+        size_t n = 0;
+        int rc = hidp_model_set_input(m, 0, k % 2 ? b : a, count);
+        if (rc == 0)
+            rc = hidp_model_run(m);
+        if (rc == 0)
+            rc = hidp_model_output(m, 0, &out, &n);
+        if (rc != 0 || n != 1000)
+            return rc ? rc : HIDP_ESHAPE;
+        const double d = plan_check_max_diff(out, k % 2 ? rb : ra, 1000);
+        *worst = d > *worst ? d : *worst;
+    }
+    return 0;
+}
+
+/* A model on two workers of speeds 3 and 1, helping (the plan as prepared): stripes in force,
+ * delivered by worker 1; stalled 20 ms before each delivery, taken back by worker 0; off, the
+ * layers split one by one. Two inputs in turn: with one, a band read before it was written
+ * would still find the last run's numbers. */
+static void check_runs(const char *name, int size)
+{
+    const size_t count = (size_t)3 * size * size;
+    float *a = malloc(count * sizeof *a), *b = malloc(count * sizeof *b);
+    float ra[1000], rb[1000];
+    hidp_context *ctx = NULL;
+    hidp_model *m = NULL;
+    double worst = 0;
+    int rc = a && b ? hidp_context_create(&ctx, 0) : HIDP_ENOMEM;
+    for (size_t i = 0; a && b && i < count; i++) {
+        a[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
+        b[i] = (float)((i * 104729) % 89) / 44.0f - 1.0f;
+    }
+    if (rc == 0) {
+        hidp_context_set_tuning(ctx, 0);
+        rc = load_zoo(ctx, name, size, &m);
+    }
+    if (rc == 0)
+        rc = hidp_model_prepare(m);
+    const float *out;
+    size_t n;
+    if (rc == 0 && (rc = hidp_model_set_input(m, 0, a, count)) == 0 &&
+        (rc = hidp_model_run(m)) == 0 && (rc = hidp_model_output(m, 0, &out, &n)) == 0)
+        memcpy(ra, out, sizeof ra);
+    if (rc == 0 && (rc = hidp_model_set_input(m, 0, b, count)) == 0 &&
+        (rc = hidp_model_run(m)) == 0 && (rc = hidp_model_output(m, 0, &out, &n)) == 0)
+        memcpy(rb, out, sizeof rb);
+    if (!tap_ok(rc == 0, "%s at %d: runs on one thread", name, size))
+        goto done;
+    hidp_context_set_threads(ctx, 2);
+    hidp_context_set_cores(ctx, "0,1");
+    rc = hidp_model_prepare(m);
+    long long helped = 0, taken = 0, helped2 = 0, taken2 = 0;
+    const int in_force = rc == 0 ? hidp__exec_stripes_in_force(m->exec, NULL, NULL) : 0;
+    for (int k = 0; rc == 0 && k < 50 && (k < 10 || helped == 0); k++) {
+        rc = runs_against(m, 2, a, b, count, ra, rb, &worst);
+        hidp__exec_stripes_in_force(m->exec, &helped, &taken);
+    }
+    tap_ok(rc == 0 && in_force > 0 && helped > 0 && worst <= 1e-4,
+           "%s at %d, speeds 3 and 1: %d stripes in force, worker 1 delivered %lld, worker 0 "
+           "took back %lld; the outputs equal the 1-thread runs (max |diff| %.3g)",
+           name, size, in_force, helped, taken, worst);
+    if (rc == 0) {
+        hidp__exec_stall(m->exec, 1, 20000000);
+        rc = runs_against(m, 4, a, b, count, ra, rb, &worst);
+        hidp__exec_stall(m->exec, 1, 0);
+        hidp__exec_stripes_in_force(m->exec, &helped2, &taken2);
+    }
+    tap_ok(rc == 0 && taken2 > taken && worst <= 1e-4,
+           "%s at %d, worker 1 stalled 20 ms before each delivery: worker 0 took back %lld "
+           "stripes (worker 1 delivered %lld); the outputs right (%.3g)",
+           name, size, taken2 - taken, helped2 - helped, worst);
+    if (rc == 0) {
+        hidp__exec_use_stripes(m->exec, 0);
+        rc = runs_against(m, 6, a, b, count, ra, rb, &worst);
+    }
+    tap_ok(rc == 0 && hidp__exec_stripes_in_force(m->exec, NULL, NULL) == 0 && worst <= 1e-4,
+           "%s at %d, stripes off: none in force, the outputs right (%.3g)", name, size, worst);
+done:
+    hidp_model_destroy(m);
+    hidp_context_destroy(ctx);
+    free(a);
+    free(b);
+}
+
+int main(void)
+{
+    const char *src = getenv("HIDP_SRCDIR");
+    char datadir[1024], dir[] = "/tmp/hidp-stripe.XXXXXX";
+    snprintf(datadir, sizeof datadir, "%s/test/data/topo", src ? src : ".");
+    hidp_context *ctx = NULL;
+    if (hidp_context_create(&ctx, 0) == 0) {
+        check_found(ctx, "mobilenet_v2");
+        check_found(ctx, "resnet50");
+    }
+    hidp_context_destroy(ctx);
+    if (!two_kinds(datadir, dir)) {
+        tap_skip("needs test/data/topo/this2.xml and CPUs 0 and 1", "stripes on two workers");
+        return tap_done();
+    }
+    check_runs("mobilenet_v2", 96);
+    check_runs("resnet18", 64);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        tap_diag("could not remove %s", dir);
+    return tap_done();
+}
