@@ -522,7 +522,7 @@ void hidp__exec_stall(hidp__exec *e, int w, int64_t ns)
 {
     atomic_store_explicit(&e->stall_worker, w >= 0 && w < e->threads ? w : 0,
                           memory_order_relaxed);
-    atomic_store_explicit(&e->stall_ns, w >= 0 && w < e->threads && ns > 0 ? ns : 0,
+    atomic_store_explicit(&e->stall_ns, w >= 0 && w < e->threads ? ns : 0,
                           memory_order_relaxed);
 }
 

@@ -77,7 +77,8 @@ int hidp__exec_splittable(const hidp__exec *e, int node);
 void hidp__exec_adapt(hidp__exec *e, int on);
 double hidp__exec_backoff(const hidp__exec *e, double *lost);
 /* For tests: slower worker w, while backing off, sleeps ns within each of its slices, off its
- * CPU as under a spent quota (ns 0: no more); while helping, worker 1 sleeps in each chunk. */
+ * CPU as under a spent quota (ns 0: no more); while helping, worker 1 sleeps in each chunk and
+ * stripe before delivering it, or with ns < 0 spins -ns there, on its CPU, as a slow core. */
 void hidp__exec_stall(hidp__exec *e, int w, int64_t ns);
 int hidp__exec_unequal(const hidp__exec *e);
 
@@ -92,6 +93,10 @@ int hidp__exec_help(hidp__exec *e, int on);
  * all its layers at once, instead of chunks of each layer (engine/exec_stripe.c). Nothing
  * happens for an executor that cannot help. Returns -1 when out of memory. */
 int hidp__exec_stripes(hidp__exec *e, const hidp__stripe *list, int n);
+/* Rows of their last outputs that the stripes' bands have moved from the plan so far, summed:
+ * worker 1 gets a row more of a stripe each time it delivers before worker 0 is done with its
+ * own band, a row less each time worker 0 waits for it (exec_stripe.c). */
+int64_t hidp__exec_stripe_rows_moved(const hidp__exec *e);
 /* Turns the stripes off (each layer is then split on its own, as planned) or on again. */
 void hidp__exec_use_stripes(hidp__exec *e, int on);
 /* How many stripes the plan in force runs as stripes; and how many worker 1 has delivered and

@@ -199,9 +199,13 @@ int hidp__help_claim(hidp__exec *e, size_t c, uint64_t run)
 int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *n, hidp__slice s)
 {
     const int64_t stall = atomic_load_explicit(&e->stall_ns, memory_order_relaxed);
-    if (stall > 0 && atomic_load_explicit(&e->stall_worker, memory_order_relaxed) == 1) {
-        const struct timespec nap = {0, (long)stall};
-        nanosleep(&nap, NULL);
+    if (stall && atomic_load_explicit(&e->stall_worker, memory_order_relaxed) == 1) {
+        const struct timespec nap = {0, (long)(stall > 0 ? stall : 0)};
+        const int64_t until = now_ns() - stall;
+        if (stall > 0)
+            nanosleep(&nap, NULL);
+        while (stall < 0 && now_ns() < until)
+            CPU_RELAX();
     }
     uint64_t expect = chunk_word(run, CHUNK_HELPER);
     if (atomic_compare_exchange_strong(&e->chunk_state[c], &expect,

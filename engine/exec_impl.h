@@ -124,6 +124,9 @@ struct hidp__exec {
     int stripes_off;         /* hidp__exec_use_stripes(e, 0) */
     hidp__rows *stripe_rows; /* [node * 2 + w] rows of a stripe's node worker w computes: the
                               * top band (0) or the bottom (1) */
+    int64_t *stripe_cut;     /* [stripe] worker 1's band starts at this row of the last output */
+    int64_t *stripe_planned; /* [stripe] where the plan put it */
+    int64_t *stripe_shift;   /* [stripe] rows given to worker 1 beyond the plan, as runs showed */
     hidp__graph shadow;      /* *g, but the values a stripe writes inside are in shadow_arena */
     hidp__value *shadow_vals;
     void *shadow_arena;

@@ -26,6 +26,9 @@
  * many times as long as planned, plus the grace (as exec_help.c's chunks). */
 #define STRIPE_LATE_FACTOR 1.5
 #define STRIPE_GRACE_NS 20000
+/* Worker 0 waiting this long for a stripe worker 1 then delivers gives it a row less next time
+ * (a shorter wait is within a wake-up's noise). */
+#define STRIPE_WAIT_NS 20000
 
 int hidp__exec_stripes(hidp__exec *e, const hidp__stripe *list, int n)
 {
@@ -37,8 +40,12 @@ int hidp__exec_stripes(hidp__exec *e, const hidp__stripe *list, int n)
     e->stripe_first = malloc(nn * sizeof *e->stripe_first);
     e->stripe_on = calloc((size_t)n, 1);
     e->stripe_rows = calloc(nn * 2, sizeof *e->stripe_rows);
+    e->stripe_cut = calloc((size_t)n, sizeof *e->stripe_cut);
+    e->stripe_planned = calloc((size_t)n, sizeof *e->stripe_planned);
+    e->stripe_shift = calloc((size_t)n, sizeof *e->stripe_shift);
     e->shadow_vals = malloc((size_t)(g->n_vals > 0 ? g->n_vals : 1) * sizeof *e->shadow_vals);
-    if (!e->stripes || !e->stripe_first || !e->stripe_on || !e->stripe_rows || !e->shadow_vals)
+    if (!e->stripes || !e->stripe_first || !e->stripe_on || !e->stripe_rows || !e->stripe_cut ||
+        !e->stripe_planned || !e->stripe_shift || !e->shadow_vals)
         return -1;
     memcpy(e->stripes, list, (size_t)n * sizeof *list);
     atomic_init(&e->stripes_helped, 0);
@@ -79,6 +86,9 @@ void hidp__stripe_free(hidp__exec *e)
     free(e->stripe_first);
     free(e->stripe_on);
     free(e->stripe_rows);
+    free(e->stripe_cut);
+    free(e->stripe_planned);
+    free(e->stripe_shift);
     free(e->shadow_vals);
     free(e->shadow_arena);
 }
@@ -104,6 +114,14 @@ int hidp__exec_stripes_in_force(const hidp__exec *e, long long *helped, long lon
     return count;
 }
 
+int64_t hidp__exec_stripe_rows_moved(const hidp__exec *e)
+{
+    int64_t moved = 0;
+    for (int s = 0; s < e->n_stripes; s++)
+        moved += e->stripe_shift[s];
+    return moved;
+}
+
 /* Node i's time on worker 0 alone: measured by the tuner, or its work at calibrated speed. */
 static double solo_seconds(const hidp__exec *e, int i)
 {
@@ -119,9 +137,38 @@ static double rows_seconds(const hidp__exec *e, int i, hidp__rows r)
     return r.h1 > r.h0 ? solo_seconds(e, i) * (double)(r.h1 - r.h0) / (double)(all.h1 - all.h0) : 0;
 }
 
+/* Worker 1's speed relative to worker 0's on stripe s's bands, as planned (trimmed, at most 1). */
+static double relative_speed(const hidp__exec *e)
+{
+    const double fastest = e->weight[0];
+    return fmin(e->weight[1] * e->trim * e->backoff.factor, fastest) / fastest;
+}
+
+/* Worker 1 computes rows [cut, h) of stripe s's last output: sets the rows of each node for
+ * both bands and worker 1's deadline. */
+static void set_cut(hidp__exec *e, int s, int64_t cut)
+{
+    const hidp__stripe *st = &e->stripes[s];
+    const int count = st->end - st->first;
+    const int64_t h = hidp__slice_all(e->g, &e->g->nodes[st->end - 1]).h1;
+    hidp__rows top[HIDP__STRIPE_MAX_NODES], bottom[HIDP__STRIPE_MAX_NODES];
+    hidp__stripe_rows(e->g, e->producer, st, 0, cut, top);
+    hidp__stripe_rows(e->g, e->producer, st, cut, h, bottom);
+    double t1 = 0;
+    for (int k = 0; k < count; k++) {
+        e->stripe_rows[(size_t)(st->first + k) * 2] = top[k];
+        e->stripe_rows[(size_t)(st->first + k) * 2 + 1] = bottom[k];
+        t1 += rows_seconds(e, st->first + k, bottom[k]);
+    }
+    e->stripe_cut[s] = cut;
+    e->chunk_late_ns[(size_t)st->first * HELP_MAX_CHUNKS] =
+        STRIPE_GRACE_NS + (int64_t)(STRIPE_LATE_FACTOR * t1 / relative_speed(e) * 1e9);
+}
+
 /* Plans stripe s: in force unless every node in it runs on worker 0 alone by the plan's modes,
  * with the cut between the bands where the later of the two workers is done soonest (worker 1
- * at its trimmed speed, after its wake-up), if that beats worker 0 alone. */
+ * at its trimmed speed, after its wake-up), if that beats worker 0 alone; then moved by the
+ * rows the runs so far have shown (stripe_shift, hidp__stripe_lead). */
 static void plan_stripe(hidp__exec *e, int s)
 {
     const hidp__stripe *st = &e->stripes[s];
@@ -135,13 +182,12 @@ static void plan_stripe(hidp__exec *e, int s)
         split = e->mode[i] != HIDP__PLAN_SOLO;
     if (!split)
         return;
-    const double fastest = e->weight[0];
-    const double relative = fmin(e->weight[1] * e->trim * e->backoff.factor, fastest) / fastest;
+    const double relative = relative_speed(e);
     double alone = 0;
     for (int i = st->first; i < st->end; i++)
         alone += solo_seconds(e, i);
     const int64_t h = hidp__slice_all(e->g, &e->g->nodes[st->end - 1]).h1;
-    double best = alone, best_w1 = 0;
+    double best = alone;
     int64_t cut = -1;
     for (int64_t c = 1; c < h; c++) {
         hidp__stripe_rows(e->g, e->producer, st, 0, c, top);
@@ -154,21 +200,16 @@ static void plan_stripe(hidp__exec *e, int s)
         const double later = fmax(t0, t1 + e->wake_s);
         if (later < best) {
             best = later;
-            best_w1 = t1;
             cut = c;
         }
     }
     if (cut < 0)
         return;
-    hidp__stripe_rows(e->g, e->producer, st, 0, cut, top);
-    hidp__stripe_rows(e->g, e->producer, st, cut, h, bottom);
-    for (int k = 0; k < count; k++) {
-        e->stripe_rows[(size_t)(st->first + k) * 2] = top[k];
-        e->stripe_rows[(size_t)(st->first + k) * 2 + 1] = bottom[k];
+    for (int k = 0; k < count; k++)
         e->help_k[st->first + k] = 0;
-    }
-    e->chunk_late_ns[(size_t)st->first * HELP_MAX_CHUNKS] =
-        STRIPE_GRACE_NS + (int64_t)(STRIPE_LATE_FACTOR * best_w1 * 1e9);
+    e->stripe_planned[s] = cut;
+    const int64_t moved = cut - e->stripe_shift[s];
+    set_cut(e, s, moved < 1 ? 1 : moved > h - 1 ? h - 1 : moved);
     e->stripe_on[s] = 1;
 }
 
@@ -210,10 +251,24 @@ void hidp__stripe_lead(hidp__exec *e, int s, float *scratch)
     hidp__help_open(e, st->first);
     run_band(e, s, 0, e->g, scratch);
     hidp__help_watch watch = {-1, 0, 0};
+    const uint64_t before = atomic_load_explicit(&e->chunk_state[c], memory_order_acquire);
+    const int64_t waited_from = now_ns();
     if (hidp__help_wait(e, c, &watch)) {
         run_band(e, s, 1, e->g, scratch);
         atomic_fetch_add_explicit(&e->taken_back, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&e->stripes_taken, 1, memory_order_relaxed);
+        return;
+    }
+    /* Worker 1 delivered. Done before worker 0 was, it gets a row more next time; worker 0
+     * having waited for it longer than a wake-up, a row less. The stripe is settled for this run
+     * (worker 1 may hold it only in a later one), so its rows can change here. */
+    const int64_t h = hidp__slice_all(e->g, &e->g->nodes[st->end - 1]).h1;
+    const int early = (before & 7) == CHUNK_DONE && before >> 3 == e->run;
+    const int late = !early && now_ns() - waited_from > STRIPE_WAIT_NS;
+    const int64_t cut = e->stripe_cut[s] - early + late;
+    if ((early || late) && cut >= 1 && cut <= h - 1) {
+        e->stripe_shift[s] = e->stripe_planned[s] - cut;
+        set_cut(e, s, cut);
     }
 }
 

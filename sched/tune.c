@@ -15,9 +15,9 @@
  * picks x2.0 there, 0.2-0.5 ms faster than x1). The executor caps a share at the fastest's. */
 static const double trims[] = {1.0, 0.8, 0.6, 1.25, 1.6, 2.0, 2.5};
 #define N_TRIMS ((int)(sizeof trims / sizeof trims[0]))
-/* The whole-run candidates: the measured modes at each trim, the plan estimated at prepare, and
- * the fastest worker alone. */
-#define MAX_CANDIDATES (N_TRIMS + 2)
+/* The whole-run candidates: the measured modes at each trim (with the executor's stripes on and
+ * off, when it has any), the plan estimated at prepare, and the fastest worker alone. */
+#define MAX_CANDIDATES (2 * N_TRIMS + 2)
 /* Runs of a candidate that count: rounds x (block - 1). */
 #define MAX_KEPT (HIDP__TUNE_WHOLE_ROUNDS * (HIDP__TUNE_MAX_BLOCK - 1))
 
@@ -45,6 +45,7 @@ struct hidp__tuner {
     int n, unequal, striped, phase, trial, made;
     int pass;               /* 0, or 1 in the second round of both phases */
     double layer_trim;      /* the trim of the layer phase's split trials */
+    int layer_chunks;       /* and whether the second's candidates run without stripes */
     char *splittable;       /* [n] */
     signed char *chosen[2]; /* [n] each layer phase's verdict */
     double *split_s;        /* [round * n + layer] */
@@ -58,11 +59,10 @@ struct hidp__tuner {
     int round, slot;        /* whole-run round, and the trial's place in it */
     double *kept;           /* [cand][up to MAX_KEPT] whole-run seconds */
     int n_kept[MAX_CANDIDATES];
-    char medians[512];      /* each whole-run phase's candidates and medians (tuner_medians) */
+    char medians[1024];     /* each whole-run phase's candidates and medians (tuner_medians) */
     int rival;              /* the first whole-run phase's winner when it was not measured
                              * modes (every layer alone, the estimate), 0 none: it runs again
                              * in the second */
-    int chunks_tried;       /* the last whole-run phase, the winner without stripes, is over */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -150,14 +150,15 @@ int hidp__tuner_next(hidp__tuner *t, signed char *mode, double *trim, int *strip
 
 /* Ends a layer phase: each splittable layer keeps the faster of its two medians. Then come
  * the whole-run candidates. After the first: those modes at every trim (at 1 only on equal
- * cores, or when nothing is split, where shares do not matter); the plan estimated at prepare,
+ * cores, or when nothing is split, where shares do not matter), each with the executor's stripes
+ * and without (a stripe is one long chunk: on a core whose quota runs out in every period, as
+ * bench/little_core.sh's does on ResNet-50, a third of them were taken back; on MobileNet-V2,
+ * where it does not, they ran 1.2x the layers split one by one); the plan estimated at prepare,
  * so that tuning never ends on a plan slower than where it started; and, when anything is
  * split, every layer solo, so that it never ends slower than the fastest core by itself (a core
  * whose wake-ups cost more than its share saves, layers that each gain measured one by one and
  * lose together). After the second (run at the trim the first chose): the two phases' modes at
- * that trim. */
-static void start_whole(hidp__tuner *t);
-
+ * that trim, stripes on or off as chosen. */
 static void choose_layers(hidp__tuner *t)
 {
     signed char *chosen = t->chosen[t->pass];
@@ -172,14 +173,17 @@ static void choose_layers(hidp__tuner *t)
     }
     t->n_cand = 0;
     if (t->pass == 0) {
-        for (int k = 0; k < (t->unequal && any ? N_TRIMS : 1); k++)
+        for (int k = 0; k < (t->unequal && any ? N_TRIMS : 1); k++) {
             t->cand[t->n_cand++] = (candidate){0, trims[k], 0};
+            if (t->striped && any)
+                t->cand[t->n_cand++] = (candidate){0, trims[k], 1};
+        }
         t->cand[t->n_cand++] = (candidate){ESTIMATE, 1.0, 0};
         if (any)
             t->cand[t->n_cand++] = (candidate){ALONE, 1.0, 0};
     } else {
-        t->cand[t->n_cand++] = (candidate){0, t->layer_trim, 0};
-        t->cand[t->n_cand++] = (candidate){1, t->layer_trim, 0};
+        t->cand[t->n_cand++] = (candidate){0, t->layer_trim, t->layer_chunks};
+        t->cand[t->n_cand++] = (candidate){1, t->layer_trim, t->layer_chunks};
         if (t->rival)
             t->cand[t->n_cand++] = (candidate){t->rival, 1.0, 0};
     }
@@ -188,12 +192,6 @@ static void choose_layers(hidp__tuner *t)
     t->block = 2;
     while (t->block < HIDP__TUNE_MAX_BLOCK && (t->block - 1) * run < t->block_min_s)
         t->block++;
-    start_whole(t);
-}
-
-/* Starts a whole-run phase over the candidates t->cand[0, n_cand). */
-static void start_whole(hidp__tuner *t)
-{
     free(t->kept);
     t->kept = malloc((size_t)t->n_cand * MAX_KEPT * sizeof *t->kept);
     for (int k = 0; k < t->n_cand; k++) {
@@ -285,25 +283,13 @@ static void choose_whole(hidp__tuner *t)
         if (m >= 0 && t->cand[m].trim != 1.0 && kept_median(t, m) <= best * PRUNE_MARGIN)
             again = m;
     }
-    if (t->pass == 0 && again >= 0 && !t->chunks_tried) {
+    if (t->pass == 0 && again >= 0) {
         t->pass = 1;
         t->layer_trim = t->cand[again].trim;
+        t->layer_chunks = t->cand[again].chunks;
         t->rival = c.modes < 0 ? c.modes : 0;
         t->trial = 0;
         t->phase = PHASE_LAYERS;
-        return;
-    }
-    /* Last, the winner against itself without stripes, each layer's share then taken in chunks
-     * of its own: a stripe is one long chunk, and on a core whose quota runs out in every
-     * period, as bench/little_core.sh's does on ResNet-50, a third of them was taken back
-     * (0.91x, paired, against chunks); on MobileNet-V2, where it does not, stripes were 1.21x. */
-    if (t->striped && !t->chunks_tried && c.modes != ALONE) {
-        t->chunks_tried = 1;
-        t->cand[0] = c;
-        t->cand[1] = c;
-        t->cand[1].chunks = 1;
-        t->n_cand = 2;
-        start_whole(t);
         return;
     }
     t->phase = PHASE_DONE;

@@ -37,7 +37,8 @@ typedef struct hidp__tuner hidp__tuner;
  * counted: it still pays for what the run before did (a spent CPU quota, caches), and on a
  * throttled core that would charge one candidate for another's appetite. Trials in all:
  * 2 x LAYER_ROUNDS, then a round of blocks of every candidate (2, or 8 with cores of unequal
- * speed, and one more for the fastest worker alone when a layer is split) and up to
+ * speed, 15 when the executor has stripes, and one more for the fastest worker alone when a
+ * layer is split) and up to
  * WHOLE_ROUNDS - 1 more of those within 10% of the best (none when one is left); with step 3
  * as much again for its 2 or 3 candidates. */
 #define HIDP__TUNE_LAYER_ROUNDS 5
@@ -46,8 +47,8 @@ typedef struct hidp__tuner hidp__tuner;
 
 /* A tuner for n layers; splittable[i] says whether layer i can be split at all (others stay
  * solo); unequal: the workers' shares differ, so trims are tried; striped: the executor has
- * stripes (engine/stripe.h), so the winner runs last against itself without them (the layers
- * split one by one, in chunks); block_min_s: how long a block
+ * stripes (engine/stripe.h), so each trim is tried with them and without (the layers split one
+ * by one, in chunks); block_min_s: how long a block
  * of whole runs should last (0: blocks of 2). HIDP_ENOMEM. The caller
  * owns *out (hidp__tuner_destroy). */
 int hidp__tuner_create(hidp__tuner **out, int n, const char *splittable, int unequal,

@@ -248,6 +248,26 @@ static void check_runs(const char *name, int size)
            "%s at %d, worker 1 stalled 20 ms before each delivery: worker 0 took back %lld "
            "stripes (worker 1 delivered %lld); the outputs right (%.3g)",
            name, size, taken2 - taken, helped2 - helped, worst);
+    /* worker 1 spinning 2 ms before each delivery, as a slow core, with deadlines of seconds
+     * (every layer said to take 1 s alone): worker 0 waits for every stripe, and worker 1's
+     * bands shrink by a row a time */
+    const int64_t moved_before = rc == 0 ? hidp__exec_stripe_rows_moved(m->exec) : 0;
+    double *long_s = rc == 0 ? calloc((size_t)m->g.n_nodes, sizeof *long_s) : NULL;
+    hidp__err perr = {0, ""};
+    for (int i = 0; long_s && i < m->g.n_nodes; i++)
+        long_s[i] = 1.0;
+    if (long_s && (rc = hidp__exec_set_solo_times(m->exec, long_s, &perr)) == 0 &&
+        (rc = hidp__exec_plan(m->exec, NULL, 1.0, &perr)) == 0) {
+        hidp__exec_stall(m->exec, 1, -2000000);
+        rc = runs_against(m, 6, a, b, count, ra, rb, &worst);
+        hidp__exec_stall(m->exec, 1, 0);
+    }
+    free(long_s);
+    const int64_t moved = rc == 0 ? hidp__exec_stripe_rows_moved(m->exec) : 0;
+    tap_ok(rc == 0 && moved < moved_before && worst <= 1e-4,
+           "%s at %d, worker 1 slow (2 ms more a stripe): its bands shrank by %lld rows in 6 "
+           "runs (from %lld moved); the outputs right (%.3g)",
+           name, size, (long long)(moved_before - moved), (long long)moved_before, worst);
     if (rc == 0) {
         hidp__exec_use_stripes(m->exec, 0);
         rc = runs_against(m, 6, a, b, count, ra, rb, &worst);
