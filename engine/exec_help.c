@@ -149,7 +149,7 @@ int hidp__help_wait(hidp__exec *e, size_t c, hidp__help_watch *w)
             if ((stopped ||
                  t - atomic_load_explicit(&e->chunk_start[c], memory_order_relaxed) > late) &&
                 atomic_compare_exchange_strong(&e->chunk_state[c], &st, mine))
-                return 1;
+                return 2;
         }
         CPU_RELAX();
     }

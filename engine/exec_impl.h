@@ -217,9 +217,9 @@ typedef struct hidp__help_watch {
 void hidp__help_open(hidp__exec *e, int i);
 /* Worker 0: takes chunk c if worker 1 has not started it; 1 if taken (worker 0 then runs it). */
 int hidp__help_take_free(hidp__exec *e, size_t c);
-/* Worker 0: waits for chunk c while worker 1 runs it, gaining CPU time and within its deadline;
- * 1 when it took the chunk instead (not started, late or stopped: worker 0 then runs it), 0
- * when worker 1 finished it (or worker 0 had taken it already). */
+/* Worker 0: waits for chunk c while worker 1 runs it, gaining CPU time and within its deadline.
+ * Returns 0 when worker 1 finished it (or worker 0 had taken it already); else worker 0 took
+ * it and runs it: 1 when worker 1 had not started it, 2 when it was late or had stopped. */
 int hidp__help_wait(hidp__exec *e, size_t c, hidp__help_watch *w);
 /* Worker 1: takes chunk c for run `run` if it is free; 1 if taken (worker 1 then computes it
  * aside, into e->mirror, and calls hidp__help_deliver). */

@@ -253,18 +253,19 @@ void hidp__stripe_lead(hidp__exec *e, int s, float *scratch)
     hidp__help_watch watch = {-1, 0, 0};
     const uint64_t before = atomic_load_explicit(&e->chunk_state[c], memory_order_acquire);
     const int64_t waited_from = now_ns();
-    if (hidp__help_wait(e, c, &watch)) {
+    const int taken = hidp__help_wait(e, c, &watch);
+    if (taken) {
         run_band(e, s, 1, e->g, scratch);
         atomic_fetch_add_explicit(&e->taken_back, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&e->stripes_taken, 1, memory_order_relaxed);
-        return;
     }
-    /* Worker 1 delivered. Done before worker 0 was, it gets a row more next time; worker 0
-     * having waited for it longer than a wake-up, a row less. The stripe is settled for this run
-     * (worker 1 may hold it only in a later one), so its rows can change here. */
+    /* Worker 1 done before worker 0 was gets a row more next time; worker 0 having waited for
+     * it longer than a wake-up, or taken back a stripe it had started (late, or stopped: a
+     * spent quota, a preemption), a row less. The stripe is settled for this run (worker 1 may
+     * hold it only in a later one), so its rows can change here. */
     const int64_t h = hidp__slice_all(e->g, &e->g->nodes[st->end - 1]).h1;
     const int early = (before & 7) == CHUNK_DONE && before >> 3 == e->run;
-    const int late = !early && now_ns() - waited_from > STRIPE_WAIT_NS;
+    const int late = taken == 2 || (!taken && !early && now_ns() - waited_from > STRIPE_WAIT_NS);
     const int64_t cut = e->stripe_cut[s] - early + late;
     if ((early || late) && cut >= 1 && cut <= h - 1) {
         e->stripe_shift[s] = e->stripe_planned[s] - cut;
