@@ -117,13 +117,7 @@ static int solo(const hidp__exec *e, int i)
 /* Whether the bytes of values a and b overlap (the memory plan reuses dead values' bytes). */
 static int overlap(const hidp__graph *g, int a, int b)
 {
-    const hidp__value *x = &g->vals[a], *y = &g->vals[b];
-    if (!x->data || !y->data)
-        return 0;
-    const char *x0 = x->data, *y0 = y->data;
-    const char *x1 = x0 + (size_t)hidp__shape_count(&x->shape) * sizeof(float);
-    const char *y1 = y0 + (size_t)hidp__shape_count(&y->shape) * sizeof(float);
-    return x0 < y1 && y0 < x1;
+    return hidp__values_overlap(&g->vals[a], &g->vals[b]);
 }
 
 static int contains(hidp__slice outer, hidp__slice inner)

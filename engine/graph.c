@@ -60,6 +60,16 @@ void hidp__graph_free(hidp__graph *g)
     memset(g, 0, sizeof *g);
 }
 
+int hidp__values_overlap(const hidp__value *x, const hidp__value *y)
+{
+    if (!x->data || !y->data)
+        return 0;
+    const char *x0 = x->data, *y0 = y->data;
+    const char *x1 = x0 + (size_t)hidp__shape_count(&x->shape) * sizeof(float);
+    const char *y1 = y0 + (size_t)hidp__shape_count(&y->shape) * sizeof(float);
+    return x0 < y1 && y0 < x1;
+}
+
 int hidp__graph_find(const hidp__graph *g, const char *name)
 {
     for (int i = 0; i < g->n_vals; i++)

@@ -142,6 +142,9 @@ int hidp__graph_clone(hidp__graph *dst, const hidp__graph *src, hidp__err *err);
 
 /* Index of the value called name, or -1. */
 int hidp__graph_find(const hidp__graph *g, const char *name);
+/* Whether the bytes of runtime values x and y overlap (the memory plan reuses dead values'
+ * bytes); 0 when either has no data yet. */
+int hidp__values_overlap(const hidp__value *x, const hidp__value *y);
 /* Index of the value called name, created (dtype F32, no flags) if absent; -1 if out of memory. */
 int hidp__graph_value(hidp__graph *g, const char *name);
 /* Adds a value with a fresh unique name built from base; returns its index or -1. */

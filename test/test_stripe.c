@@ -42,16 +42,6 @@ static int load_zoo(hidp_context *ctx, const char *name, int size, hidp_model **
     return rc;
 }
 
-static int overlap(const hidp__value *x, const hidp__value *y)
-{
-    if (!x->data || !y->data)
-        return 0;
-    const char *x0 = x->data, *y0 = y->data;
-    const char *x1 = x0 + (size_t)hidp__shape_count(&x->shape) * sizeof(float);
-    const char *y1 = y0 + (size_t)hidp__shape_count(&y->shape) * sizeof(float);
-    return x0 < y1 && y0 < x1;
-}
-
 /* Pairs of values where a stripe's input (read in it, written before it) or its output shares
  * bytes with another value written inside it: what keep_for_stripes (engine/plan.c) rules out. */
 static int clashes(const hidp__graph *g, const hidp__stripe *list, int n)
@@ -60,14 +50,14 @@ static int clashes(const hidp__graph *g, const hidp__stripe *list, int n)
     for (int s = 0; s < n; s++)
         for (int i = list[s].first; i < list[s].end - 1; i++) {
             const hidp__value *inside = &g->vals[g->nodes[i].out[0]];
-            count += overlap(inside, &g->vals[g->nodes[list[s].end - 1].out[0]]);
+            count += hidp__values_overlap(inside, &g->vals[g->nodes[list[s].end - 1].out[0]]);
             for (int j = list[s].first; j < list[s].end; j++)
                 for (int k = 0; k < g->nodes[j].n_in; k++) {
                     const int v = g->nodes[j].in[k];
                     int from_before = v >= 0 && !(g->vals[v].flags & HIDP__VAL_CONST);
                     for (int p = list[s].first; from_before && p < list[s].end; p++)
                         from_before = g->nodes[p].out[0] != v;
-                    count += from_before && overlap(inside, &g->vals[v]);
+                    count += from_before && hidp__values_overlap(inside, &g->vals[v]);
                 }
         }
     return count;
