@@ -15,11 +15,13 @@
  * in only if it still owns the chunk (a compare-and-swap each side decides). Worker 0 never
  * waits for worker 1 to arrive anywhere: a stopped core costs it one late chunk per node, not
  * the rest of the period. Only ops that can write aside (HIDP__OP_REDIRECTS: the convolutions)
- * are chunked; worker 0 runs worker 1's share of the others itself.
+ * are chunked; worker 0 runs worker 1's share of the others itself. A stripe (exec_stripe.c)
+ * is one more such chunk: worker 1's band of a run of layers.
  * A chunk taken back may still be running on worker 1 while worker 0 goes on and overwrites that
  * node's inputs (memory is reused): the reads race with the writes, as ThreadSanitizer reports,
  * by design. What worker 1 computes from them goes to the mirror and is dropped; it writes
- * nothing else, and the memory it reads is freed only after the workers are joined. Changing the
+ * nothing else but its own copy of the arena for stripes, and the memory it reads is freed only
+ * after the workers are joined. Changing the
  * plan waits for worker 1 to be done with the last run (hidp__help_quiesce).
  */
 #include <math.h>

@@ -14,7 +14,9 @@
  *
  * Worker 1 reads the stripe's inputs where worker 0 wrote them; taken back and still running,
  * it may read them after worker 0 has gone on and reused their bytes, which is the race
- * exec_help.c describes: what it computes then stays in the shadow and the mirror.
+ * exec_help.c describes: what it computes then stays in the shadow and the mirror. So may it
+ * read a stripe's rows while worker 0 moves its cut (hidp__stripe_lead), which worker 0 does
+ * only once the stripe is settled for the run: whatever worker 1 computes from them is dropped.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -26,8 +28,8 @@
  * many times as long as planned, plus the grace (as exec_help.c's chunks). */
 #define STRIPE_LATE_FACTOR 1.5
 #define STRIPE_GRACE_NS 20000
-/* Worker 0 waiting this long for a stripe worker 1 then delivers gives it a row less next time
- * (a shorter wait is within a wake-up's noise). */
+/* Worker 0 waiting longer than this for a stripe worker 1 then delivers gives worker 1 a row
+ * less next time (a shorter wait is within a wake-up's noise). */
 #define STRIPE_WAIT_NS 20000
 
 int hidp__exec_stripes(hidp__exec *e, const hidp__stripe *list, int n)
@@ -137,7 +139,7 @@ static double rows_seconds(const hidp__exec *e, int i, hidp__rows r)
     return r.h1 > r.h0 ? solo_seconds(e, i) * (double)(r.h1 - r.h0) / (double)(all.h1 - all.h0) : 0;
 }
 
-/* Worker 1's speed relative to worker 0's on stripe s's bands, as planned (trimmed, at most 1). */
+/* Worker 1's speed relative to worker 0's, as planned (trimmed, at most 1). */
 static double relative_speed(const hidp__exec *e)
 {
     const double fastest = e->weight[0];

@@ -243,19 +243,19 @@ static int prepare(hidp_model *m, hidp__err *err)
     free(shapes);
     if (rc == 0 && (rc = hidp__fuse_residual(&m->g, err)) > 0)
         rc = 0;
-    /* Stripes are for a slower second worker (engine/exec_stripe.c); the memory plan keeps
-     * their inputs and outputs whole while one runs. */
+    hidp__placement pl = {0};
+    if (rc == 0)
+        rc = place_workers(m, &pl, err);
+    /* Stripes are for a slower second worker that can be taken back from (engine/
+     * exec_stripe.c); the memory plan keeps their inputs and outputs whole while one runs. */
     hidp__stripe *stripes = NULL;
     int n_stripes = 0;
-    if (rc == 0 && m->ctx->threads == 2 && !m->reference && !m->ctx->no_take_back &&
-        !m->ctx->no_stripes &&
+    if (rc == 0 && pl.workers == 2 && pl.weight[1] < pl.weight[0] && !m->reference &&
+        !m->ctx->no_take_back && !m->ctx->no_stripes &&
         (n_stripes = hidp__stripe_find(&m->g, &stripes)) < 0)
         rc = hidp__fail(err, HIDP_ENOMEM, "out of memory preparing the model");
     if (rc == 0)
         rc = hidp__plan_memory(&m->g, stripes, n_stripes, &m->plan, err);
-    hidp__placement pl = {0};
-    if (rc == 0)
-        rc = place_workers(m, &pl, err);
     if (rc == 0)
         rc = hidp__exec_create(&m->exec, &m->g, m->ctx->threads, m->plan.scratch_floats,
                                m->reference, pl.workers ? &pl : NULL, m->ctx->topo, err);
