@@ -72,7 +72,7 @@ static void copy_from_mirror(const hidp__exec *e, const hidp__node *n, hidp__sli
  * calibrated speed. The estimate is a GEMM's speed: a depthwise conv runs at a tenth of it and
  * less, and with deadlines from the estimate worker 1's depthwise chunks were all "late", taken
  * back while it ran them (a fifth of its chunk time on MobileNet-V2 was dropped that way). */
-static double part_seconds(const hidp__exec *e, int i, hidp__slice s)
+double hidp__help_part_seconds(const hidp__exec *e, int i, hidp__slice s)
 {
     const hidp__node *n = &e->g->nodes[i];
     const hidp__slice all = hidp__slice_all(e->g, n);
@@ -85,8 +85,8 @@ static double part_seconds(const hidp__exec *e, int i, hidp__slice s)
 
 /* The chunks of worker 1's share of node i (plan_node's row[1]): cut along the share's own
  * dimension, in whole blocks of the alignment plan_node used. Each may be held for
- * HELP_LATE_FACTOR times as long as it takes worker 0 (part_seconds), over worker 1's speed
- * relative to it as the share was planned (its weight, trimmed), plus the grace. */
+ * HELP_LATE_FACTOR times as long as it takes worker 0 (hidp__help_part_seconds), over worker 1's
+ * speed relative to it as the share was planned (its weight, trimmed), plus the grace. */
 void hidp__help_plan_chunks(hidp__exec *e, int i, int64_t align)
 {
     const hidp__node *n = &e->g->nodes[i];
@@ -99,7 +99,7 @@ void hidp__help_plan_chunks(hidp__exec *e, int i, int64_t align)
     const hidp__slice all = hidp__slice_all(e->g, n);
     const int by_rows = s.c0 == all.c0 && s.c1 == all.c1;
     const int64_t range = by_rows ? s.h1 - s.h0 : s.c1 - s.c0;
-    int k = (int)ceil(part_seconds(e, i, s) / HELP_CHUNK_S);
+    int k = (int)ceil(hidp__help_part_seconds(e, i, s) / HELP_CHUNK_S);
     const int64_t blocks = (range + align - 1) / align;
     k = k < 1 ? 1 : k > HELP_MAX_CHUNKS ? HELP_MAX_CHUNKS : k;
     k = k > blocks ? (int)blocks : k;
@@ -109,7 +109,7 @@ void hidp__help_plan_chunks(hidp__exec *e, int i, int64_t align)
         int64_t lo, hi;
         hidp__split_even(range, k, align, j, &lo, &hi);
         e->chunks[base + j] = narrowed(s, by_rows, lo, hi);
-        const double expected_s = part_seconds(e, i, e->chunks[base + j]) / relative;
+        const double expected_s = hidp__help_part_seconds(e, i, e->chunks[base + j]) / relative;
         e->chunk_late_ns[base + j] = HELP_GRACE_NS + (int64_t)(HELP_LATE_FACTOR * expected_s * 1e9);
     }
     e->help_k[i] = k;

@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include "exec.h"
-#include "stripe.h"
 #include "../sched/backoff.h"
 #include "../sched/topo.h"
 
@@ -124,9 +123,10 @@ struct hidp__exec {
     int stripes_off;         /* hidp__exec_use_stripes(e, 0) */
     hidp__rows *stripe_rows; /* [node * 2 + w] rows of a stripe's node worker w computes: the
                               * top band (0) or the bottom (1) */
-    int64_t *stripe_cut;     /* [stripe] worker 1's band starts at this row of the last output */
-    int64_t *stripe_planned; /* [stripe] where the plan put it */
-    int64_t *stripe_shift;   /* [stripe] rows given to worker 1 beyond the plan, as runs showed */
+    int64_t *stripe_planned; /* [stripe] the row of its last output where the plan starts worker
+                              * 1's band */
+    int64_t *stripe_shift;   /* [stripe] rows given to worker 1 beyond the plan, as runs showed:
+                              * its band starts at stripe_planned - stripe_shift */
     hidp__graph shadow;      /* *g, but the values a stripe writes inside are in shadow_arena */
     hidp__value *shadow_vals;
     void *shadow_arena;
@@ -228,6 +228,9 @@ int hidp__help_claim(hidp__exec *e, size_t c, uint64_t run);
  * unless worker 0 has taken the chunk back meanwhile; 1 if it did. */
 int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *n,
                         hidp__slice s);
+/* How long slice s of node i takes on worker 0: its part of the node's time there, as measured
+ * by the tuner or else estimated from the node's work at the calibrated speed. */
+double hidp__help_part_seconds(const hidp__exec *e, int i, hidp__slice s);
 /* Cuts worker 1's share of node i into chunks, in whole blocks of align (e->help_k[i] of them). */
 void hidp__help_plan_chunks(hidp__exec *e, int i, int64_t align);
 /* Worker 0's run when helping. */

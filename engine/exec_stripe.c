@@ -42,12 +42,11 @@ int hidp__exec_stripes(hidp__exec *e, const hidp__stripe *list, int n)
     e->stripe_first = malloc(nn * sizeof *e->stripe_first);
     e->stripe_on = calloc((size_t)n, 1);
     e->stripe_rows = calloc(nn * 2, sizeof *e->stripe_rows);
-    e->stripe_cut = calloc((size_t)n, sizeof *e->stripe_cut);
     e->stripe_planned = calloc((size_t)n, sizeof *e->stripe_planned);
     e->stripe_shift = calloc((size_t)n, sizeof *e->stripe_shift);
     e->shadow_vals = malloc((size_t)(g->n_vals > 0 ? g->n_vals : 1) * sizeof *e->shadow_vals);
-    if (!e->stripes || !e->stripe_first || !e->stripe_on || !e->stripe_rows || !e->stripe_cut ||
-        !e->stripe_planned || !e->stripe_shift || !e->shadow_vals)
+    if (!e->stripes || !e->stripe_first || !e->stripe_on || !e->stripe_rows || !e->stripe_planned ||
+        !e->stripe_shift || !e->shadow_vals)
         return -1;
     memcpy(e->stripes, list, (size_t)n * sizeof *list);
     atomic_init(&e->stripes_helped, 0);
@@ -88,7 +87,6 @@ void hidp__stripe_free(hidp__exec *e)
     free(e->stripe_first);
     free(e->stripe_on);
     free(e->stripe_rows);
-    free(e->stripe_cut);
     free(e->stripe_planned);
     free(e->stripe_shift);
     free(e->shadow_vals);
@@ -124,19 +122,20 @@ int64_t hidp__exec_stripe_rows_moved(const hidp__exec *e)
     return moved;
 }
 
-/* Node i's time on worker 0 alone: measured by the tuner, or its work at calibrated speed. */
-static double solo_seconds(const hidp__exec *e, int i)
+/* Node i's rows r, all its channels, as a slice (written to out when it is set). */
+static hidp__slice rows_slice(const hidp__exec *e, int i, hidp__rows r, float *out)
 {
-    return e->solo_s && e->solo_s[i] > 0
-               ? e->solo_s[i]
-               : hidp__exec_node_work(e->g, &e->g->nodes[i]) / (e->weight[0] * 1e9);
+    hidp__slice s = hidp__slice_all(e->g, &e->g->nodes[i]);
+    s.h0 = r.h0;
+    s.h1 = r.h1;
+    s.out = out;
+    return s;
 }
 
-/* The time rows r of node i take on worker 0, a share of its time alone. */
+/* The time rows r of node i take on worker 0. */
 static double rows_seconds(const hidp__exec *e, int i, hidp__rows r)
 {
-    const hidp__slice all = hidp__slice_all(e->g, &e->g->nodes[i]);
-    return r.h1 > r.h0 ? solo_seconds(e, i) * (double)(r.h1 - r.h0) / (double)(all.h1 - all.h0) : 0;
+    return r.h1 > r.h0 ? hidp__help_part_seconds(e, i, rows_slice(e, i, r, NULL)) : 0;
 }
 
 /* Worker 1's speed relative to worker 0's, as planned (trimmed, at most 1). */
@@ -144,6 +143,14 @@ static double relative_speed(const hidp__exec *e)
 {
     const double fastest = e->weight[0];
     return fmin(e->weight[1] * e->trim * e->backoff.factor, fastest) / fastest;
+}
+
+/* Where worker 1's band of stripe s starts (h rows in its last output): the plan's row, moved
+ * by what runs showed, within [1, h - 1]. */
+static int64_t cut_in_force(const hidp__exec *e, int s, int64_t h)
+{
+    const int64_t cut = e->stripe_planned[s] - e->stripe_shift[s];
+    return cut < 1 ? 1 : cut > h - 1 ? h - 1 : cut;
 }
 
 /* Worker 1 computes rows [cut, h) of stripe s's last output: sets the rows of each node for
@@ -162,7 +169,6 @@ static void set_cut(hidp__exec *e, int s, int64_t cut)
         e->stripe_rows[(size_t)(st->first + k) * 2 + 1] = bottom[k];
         t1 += rows_seconds(e, st->first + k, bottom[k]);
     }
-    e->stripe_cut[s] = cut;
     e->chunk_late_ns[(size_t)st->first * HELP_MAX_CHUNKS] =
         STRIPE_GRACE_NS + (int64_t)(STRIPE_LATE_FACTOR * t1 / relative_speed(e) * 1e9);
 }
@@ -187,7 +193,7 @@ static void plan_stripe(hidp__exec *e, int s)
     const double relative = relative_speed(e);
     double alone = 0;
     for (int i = st->first; i < st->end; i++)
-        alone += solo_seconds(e, i);
+        alone += hidp__help_part_seconds(e, i, hidp__slice_all(e->g, &e->g->nodes[i]));
     const int64_t h = hidp__slice_all(e->g, &e->g->nodes[st->end - 1]).h1;
     double best = alone;
     int64_t cut = -1;
@@ -210,8 +216,7 @@ static void plan_stripe(hidp__exec *e, int s)
     for (int k = 0; k < count; k++)
         e->help_k[st->first + k] = 0;
     e->stripe_planned[s] = cut;
-    const int64_t moved = cut - e->stripe_shift[s];
-    set_cut(e, s, moved < 1 ? 1 : moved > h - 1 ? h - 1 : moved);
+    set_cut(e, s, cut_in_force(e, s, h));
     e->stripe_on[s] = 1;
 }
 
@@ -219,16 +224,6 @@ void hidp__stripe_plan_all(hidp__exec *e)
 {
     for (int s = 0; s < e->n_stripes; s++)
         plan_stripe(e, s);
-}
-
-/* Node i's rows r, all its channels, as a slice (written to out when it is set). */
-static hidp__slice rows_slice(const hidp__exec *e, int i, hidp__rows r, float *out)
-{
-    hidp__slice s = hidp__slice_all(e->g, &e->g->nodes[i]);
-    s.h0 = r.h0;
-    s.h1 = r.h1;
-    s.out = out;
-    return s;
 }
 
 /* Worker w's band of every node of stripe s, in the arena (graph g: e->g) or the shadow. */
@@ -268,7 +263,7 @@ void hidp__stripe_lead(hidp__exec *e, int s, float *scratch)
     const int64_t h = hidp__slice_all(e->g, &e->g->nodes[st->end - 1]).h1;
     const int early = (before & 7) == CHUNK_DONE && before >> 3 == e->run;
     const int late = taken == 2 || (!taken && !early && now_ns() - waited_from > STRIPE_WAIT_NS);
-    const int64_t cut = e->stripe_cut[s] - early + late;
+    const int64_t cut = cut_in_force(e, s, h) - early + late;
     if ((early || late) && cut >= 1 && cut <= h - 1) {
         e->stripe_shift[s] = e->stripe_planned[s] - cut;
         set_cut(e, s, cut);
