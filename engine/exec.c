@@ -466,6 +466,7 @@ void hidp__exec_destroy(hidp__exec *e)
     free(e->chunk_late_ns);
     free((void *)e->chunk_state);
     free((void *)e->chunk_start);
+    free((void *)e->chunk_done);
     free(e->mirror);
     hidp__stripe_free(e);
     free(e);

@@ -53,8 +53,7 @@
 #define HELP_STOPPED_NS 30000
 #define HELP_POLL_NS 5000
 
-/* Copies slice s of node n's output from the mirror into the output. */
-static void copy_from_mirror(const hidp__exec *e, const hidp__node *n, hidp__slice s)
+void hidp__help_copy_in(const hidp__exec *e, const hidp__node *n, hidp__slice s)
 {
     hidp__value *y = hidp__out(e->g, n, 0);
     const hidp__view4 v = hidp__shape_view4(&y->shape);
@@ -198,7 +197,7 @@ int hidp__help_claim(hidp__exec *e, size_t c, uint64_t run)
     return atomic_compare_exchange_strong(&e->chunk_state[c], &st, chunk_word(run, CHUNK_HELPER));
 }
 
-int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *n, hidp__slice s)
+void hidp__help_stall(hidp__exec *e)
 {
     const int64_t stall = atomic_load_explicit(&e->stall_ns, memory_order_relaxed);
     if (stall && atomic_load_explicit(&e->stall_worker, memory_order_relaxed) == 1) {
@@ -209,10 +208,14 @@ int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *
         while (stall < 0 && now_ns() < until)
             CPU_RELAX();
     }
+}
+
+int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *n, hidp__slice s)
+{
     uint64_t expect = chunk_word(run, CHUNK_HELPER);
     if (atomic_compare_exchange_strong(&e->chunk_state[c], &expect,
                                        chunk_word(run, CHUNK_COPYING))) {
-        copy_from_mirror(e, n, s);
+        hidp__help_copy_in(e, n, s);
         atomic_store_explicit(&e->chunk_state[c], chunk_word(run, CHUNK_DONE),
                               memory_order_release);
         atomic_fetch_add_explicit(&e->helped, 1, memory_order_relaxed);
@@ -232,6 +235,7 @@ static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
         hidp__slice c = e->chunks[base + j];
         c.out = e->mirror;
         hidp__exec_run_slice(e, n, c, scratch);
+        hidp__help_stall(e);
         hidp__help_deliver(e, base + j, run, n, e->chunks[base + j]);
     }
 }
@@ -329,13 +333,15 @@ int hidp__help_alloc(hidp__exec *e, size_t nn)
     e->chunk_late_ns = calloc(chunks, sizeof *e->chunk_late_ns);
     e->chunk_state = calloc(chunks, sizeof *e->chunk_state);
     e->chunk_start = calloc(chunks, sizeof *e->chunk_start);
+    e->chunk_done = calloc(chunks, sizeof *e->chunk_done);
     e->mirror = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
     if (!e->help_k || !e->chunks || !e->chunk_late_ns || !e->chunk_state || !e->chunk_start ||
-        !e->mirror)
+        !e->chunk_done || !e->mirror)
         return -1;
     for (size_t c = 0; c < chunks; c++) {
         atomic_init(&e->chunk_state[c], 0);
         atomic_init(&e->chunk_start[c], 0);
+        atomic_init(&e->chunk_done[c], 0);
     }
     atomic_init(&e->open_seq, 0);
     atomic_init(&e->open_sleepers, 0);

@@ -102,6 +102,8 @@ struct hidp__exec {
     int64_t *chunk_late_ns; /* [same] how long worker 1 may hold it before worker 0 takes it */
     _Atomic uint64_t *chunk_state; /* [same] (run << 3) | CHUNK_*, older runs' count as free */
     _Atomic int64_t *chunk_start;  /* [same] when worker 1 took it */
+    _Atomic int *chunk_done;       /* [same] for a stripe: how many of its nodes worker 1 has
+                                    * finished in the shadow (set to 0 before it takes it) */
     float *mirror;           /* worker 1 computes a chunk here first, laid out like the output */
     uint64_t run;            /* this run's number (written by worker 0 before it starts) */
     atomic_int open_seq;   /* bumped each time worker 0 opens a node to worker 1 (a futex
@@ -131,6 +133,10 @@ struct hidp__exec {
     hidp__value *shadow_vals;
     void *shadow_arena;
     atomic_llong stripes_helped, stripes_taken; /* by worker 1, and back by worker 0 */
+    atomic_llong stripes_resumed, stripes_copied; /* of those taken back, how many worker 0
+                            * went on with from the node worker 1 had reached, and how many worker
+                            * 1 had finished (worker 0 copied its band in from the mirror) */
+    int stall_turn;         /* worker 1's (exec_stripe.c, for tests): where it stalls next */
 
     /* profiling (hidp__exec_profile): NULL when off */
     hidp__exec_rec *recs;  /* [node * threads + worker] */
@@ -224,6 +230,10 @@ int hidp__help_wait(hidp__exec *e, size_t c, hidp__help_watch *w);
 /* Worker 1: takes chunk c for run `run` if it is free; 1 if taken (worker 1 then computes it
  * aside, into e->mirror, and calls hidp__help_deliver). */
 int hidp__help_claim(hidp__exec *e, size_t c, uint64_t run);
+/* Worker 1, for tests (hidp__exec_stall): sleeps or spins as a stalled or slow core would. */
+void hidp__help_stall(hidp__exec *e);
+/* Copies slice s of node n's output from the mirror into the output. */
+void hidp__help_copy_in(const hidp__exec *e, const hidp__node *n, hidp__slice s);
 /* Worker 1, having computed chunk c aside: copies slice s of node n's output from the mirror in,
  * unless worker 0 has taken the chunk back meanwhile; 1 if it did. */
 int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *n,

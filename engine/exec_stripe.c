@@ -10,7 +10,11 @@
  * takes it back if worker 1 has not started it, has stopped or is late, and then computes the
  * bottom band itself, in place. That is safe because the memory plan keeps a stripe's inputs
  * and its output whole for all of it (engine/plan.c): every other value it writes is dead at
- * its end, and the nodes run in the order the plan was made for.
+ * its end, and the nodes run in the order the plan was made for. Worker 1 counts the nodes it
+ * has finished, so worker 0 goes on from there: it copies in the bottom band of what the later
+ * nodes read of the earlier ones, from the shadow. Under a CPU quota worker 1 stops for up to
+ * 6 ms in the middle of stripes (bench/little_core.sh: several times a ResNet-50 run); begun
+ * again from their start, such stripes cost worker 0 the whole band and worker 1 its work.
  *
  * Worker 1 reads the stripe's inputs where worker 0 wrote them; taken back and still running,
  * it may read them after worker 0 has gone on and reused their bytes, which is the race
@@ -51,6 +55,8 @@ int hidp__exec_stripes(hidp__exec *e, const hidp__stripe *list, int n)
     memcpy(e->stripes, list, (size_t)n * sizeof *list);
     atomic_init(&e->stripes_helped, 0);
     atomic_init(&e->stripes_taken, 0);
+    atomic_init(&e->stripes_resumed, 0);
+    atomic_init(&e->stripes_copied, 0);
     for (size_t i = 0; i < nn; i++)
         e->stripe_first[i] = -1;
     /* The shadow: the arena's extent from the values in it. */
@@ -112,6 +118,13 @@ int hidp__exec_stripes_in_force(const hidp__exec *e, long long *helped, long lon
     if (taken_back)
         *taken_back = e->n_stripes ? atomic_load(&e->stripes_taken) : 0;
     return count;
+}
+
+long long hidp__exec_stripes_resumed(const hidp__exec *e, long long *whole)
+{
+    if (whole)
+        *whole = e->n_stripes ? atomic_load(&e->stripes_copied) : 0;
+    return e->n_stripes ? atomic_load(&e->stripes_resumed) : 0;
 }
 
 int64_t hidp__exec_stripe_rows_moved(const hidp__exec *e)
@@ -226,35 +239,92 @@ void hidp__stripe_plan_all(hidp__exec *e)
         plan_stripe(e, s);
 }
 
-/* Worker w's band of every node of stripe s, in the arena (graph g: e->g) or the shadow. */
-static void run_band(const hidp__exec *e, int s, int w, const hidp__graph *g, float *scratch)
+/* Worker w's band of node i of stripe s, in the arena (graph g: e->g) or the shadow. */
+static void run_band_node(const hidp__exec *e, int s, int w, const hidp__graph *g, int i,
+                          float *scratch)
+{
+    const hidp__node *n = &g->nodes[i];
+    /* worker 1's last node goes to the mirror, copied in if the stripe is still its own */
+    const hidp__slice c =
+        rows_slice(e, i, e->stripe_rows[(size_t)i * 2 + w],
+                   w == 1 && i == e->stripes[s].end - 1 && g != e->g ? e->mirror : NULL);
+    if (!slice_empty(c))
+        n->op->run(g, n, c, scratch);
+}
+
+/* Rows r of value v (NCHW), all channels, from the shadow into the arena. */
+static void copy_rows_in(const hidp__exec *e, int v, hidp__rows r)
+{
+    const hidp__value *from = &e->shadow_vals[v], *to = &e->g->vals[v];
+    const hidp__view4 shape = hidp__shape_view4(&to->shape);
+    const size_t len = (size_t)((r.h1 - r.h0) * shape.w) * sizeof(float);
+    if (r.h1 <= r.h0 || from->data == to->data)
+        return;
+    for (int64_t b = 0; b < shape.n; b++)
+        for (int64_t c = 0; c < shape.c; c++) {
+            const size_t at = (size_t)(((b * shape.c + c) * shape.h + r.h0) * shape.w);
+            memcpy((float *)to->data + at, (const float *)from->data + at, len);
+        }
+}
+
+/* Worker 0, having taken stripe s back from a worker 1 that had finished its first `done` nodes
+ * in the shadow: brings in what the nodes after those read of them (the bottom band of each
+ * such value), so that it can go on from there in place. Worker 1 may still be in the node
+ * after them, but that node writes no value the later nodes read of the earlier ones: those
+ * are alive while it runs, so the memory plan gave them bytes of their own. */
+static void resume_band(const hidp__exec *e, int s, int done)
 {
     const hidp__stripe *st = &e->stripes[s];
-    for (int i = st->first; i < st->end; i++) {
-        const hidp__node *n = &g->nodes[i];
-        /* worker 1's last node goes to the mirror, copied in if the stripe is still its own */
-        const hidp__slice c =
-            rows_slice(e, i, e->stripe_rows[(size_t)i * 2 + w],
-                       w == 1 && i == st->end - 1 && g != e->g ? e->mirror : NULL);
-        if (!slice_empty(c))
-            n->op->run(g, n, c, scratch);
+    const int from = st->first + done;
+    int copied[HIDP__STRIPE_MAX_NODES];
+    int n_copied = 0;
+    for (int i = from; i < st->end; i++) {
+        const hidp__node *n = &e->g->nodes[i];
+        for (int k = 0; k < n->n_in; k++) {
+            const int v = n->in[k];
+            const int p = v >= 0 ? e->producer[v] : -1;
+            int seen = p < st->first || p >= from;
+            for (int j = 0; j < n_copied && !seen; j++)
+                seen = copied[j] == v;
+            if (seen)
+                continue;
+            copy_rows_in(e, v, e->stripe_rows[(size_t)p * 2 + 1]);
+            copied[n_copied++] = v;
+        }
     }
 }
 
 void hidp__stripe_lead(hidp__exec *e, int s, float *scratch)
 {
     const hidp__stripe *st = &e->stripes[s];
+    const int count = st->end - st->first;
     const size_t c = (size_t)st->first * HELP_MAX_CHUNKS;
     hidp__help_open(e, st->first);
-    run_band(e, s, 0, e->g, scratch);
+    for (int i = st->first; i < st->end; i++)
+        run_band_node(e, s, 0, e->g, i, scratch);
     hidp__help_watch watch = {-1, 0, 0};
     const uint64_t before = atomic_load_explicit(&e->chunk_state[c], memory_order_acquire);
     const int64_t waited_from = now_ns();
     const int taken = hidp__help_wait(e, c, &watch);
     if (taken) {
-        run_band(e, s, 1, e->g, scratch);
+        /* Taken from a worker 1 that had started: it goes on from the node worker 1 reached.
+         * The stripe is taken (a seq_cst exchange) before worker 1's count is read, and worker
+         * 1 counts a node (seq_cst) before it looks whether the stripe is still its own to
+         * start the next: so it can be in the node after those counted, and no further. */
+        const int done = taken == 2 ? atomic_load(&e->chunk_done[c]) : 0;
+        const int last = st->end - 1;
+        if (done == count)
+            hidp__help_copy_in(e, &e->g->nodes[last],
+                               rows_slice(e, last, e->stripe_rows[(size_t)last * 2 + 1], NULL));
+        else if (done > 0)
+            resume_band(e, s, done);
+        for (int i = st->first + done; i < st->end; i++)
+            run_band_node(e, s, 1, e->g, i, scratch);
         atomic_fetch_add_explicit(&e->taken_back, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&e->stripes_taken, 1, memory_order_relaxed);
+        if (done > 0)
+            atomic_fetch_add_explicit(done == count ? &e->stripes_copied : &e->stripes_resumed, 1,
+                                      memory_order_relaxed);
     }
     /* Worker 1 done before worker 0 was gets a row more next time; worker 0 having waited for
      * it longer than a wake-up, or taken back a stripe it had started (late, or stopped: a
@@ -270,13 +340,34 @@ void hidp__stripe_lead(hidp__exec *e, int s, float *scratch)
     }
 }
 
+/* The node of a stripe of `count` nodes after which worker 1 stalls for tests
+ * (hidp__exec_stall): the middle one and the last in turn, so that worker 0 takes stripes back
+ * both part done and wholly done but not delivered. */
+static int stall_after(hidp__exec *e, int count)
+{
+    return e->stall_turn++ % 2 ? count - 1 : (count - 1) / 2;
+}
+
 void hidp__stripe_help(hidp__exec *e, int s, uint64_t run, float *scratch)
 {
     const hidp__stripe *st = &e->stripes[s];
+    const int count = st->end - st->first;
     const size_t c = (size_t)st->first * HELP_MAX_CHUNKS;
+    const uint64_t held = chunk_word(run, CHUNK_HELPER);
+    atomic_store_explicit(&e->chunk_done[c], 0, memory_order_relaxed);
     if (!hidp__help_claim(e, c, run))
         return;
-    run_band(e, s, 1, &e->shadow, scratch);
+    /* node by node while the stripe is its own, counting each (see hidp__stripe_lead) */
+    const int stall_at =
+        atomic_load_explicit(&e->stall_ns, memory_order_relaxed) ? stall_after(e, count) : -1;
+    for (int k = 0; k < count; k++) {
+        if (atomic_load(&e->chunk_state[c]) != held)
+            return;
+        run_band_node(e, s, 1, &e->shadow, st->first + k, scratch);
+        atomic_store(&e->chunk_done[c], k + 1);
+        if (k == stall_at)
+            hidp__help_stall(e);
+    }
     const int last = st->end - 1;
     if (hidp__help_deliver(e, c, run, &e->g->nodes[last],
                            rows_slice(e, last, e->stripe_rows[(size_t)last * 2 + 1], NULL)))
