@@ -467,6 +467,7 @@ void hidp__exec_destroy(hidp__exec *e)
     free((void *)e->chunk_state);
     free((void *)e->chunk_start);
     free((void *)e->chunk_done);
+    free(e->chunk_pieces);
     free(e->mirror);
     hidp__stripe_free(e);
     free(e);
@@ -623,4 +624,9 @@ void hidp__exec_help_counts(const hidp__exec *e, long long *helped, long long *t
 {
     *helped = e->help_k ? atomic_load(&e->helped) : 0;
     *taken_back = e->help_k ? atomic_load(&e->taken_back) : 0;
+}
+
+long long hidp__exec_help_resumed(const hidp__exec *e)
+{
+    return e->help_k ? atomic_load(&e->resumed) : 0;
 }

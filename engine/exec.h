@@ -77,9 +77,9 @@ int hidp__exec_splittable(const hidp__exec *e, int node);
 void hidp__exec_adapt(hidp__exec *e, int on);
 double hidp__exec_backoff(const hidp__exec *e, double *lost);
 /* For tests: slower worker w, while backing off, sleeps ns within each of its slices, off its
- * CPU as under a spent quota (ns 0: no more); while helping, worker 1 sleeps in each chunk before
- * delivering it, and in each stripe after its middle node and after its last in turn (or with
- * ns < 0 spins -ns there, on its CPU, as a slow core). */
+ * CPU as under a spent quota (ns 0: no more); while helping, worker 1 sleeps in each chunk
+ * after its first piece (engine/exec_help.c), and in each stripe after its middle node and
+ * after its last in turn (or with ns < 0 spins -ns there, on its CPU, as a slow core). */
 void hidp__exec_stall(hidp__exec *e, int w, int64_t ns);
 int hidp__exec_unequal(const hidp__exec *e);
 
@@ -109,6 +109,9 @@ int hidp__exec_stripes_in_force(const hidp__exec *e, long long *helped, long lon
  * copied in from the mirror. */
 long long hidp__exec_stripes_resumed(const hidp__exec *e, long long *whole);
 void hidp__exec_help_counts(const hidp__exec *e, long long *helped, long long *taken_back);
+/* Of the chunks worker 0 took back, how many worker 1 had finished pieces of (worker 0 copied
+ * those in from the mirror and computed only the rest). */
+long long hidp__exec_help_resumed(const hidp__exec *e);
 /* Whether worker 0 can read worker 1's CPU clock, to take back a stopped worker's chunks before
  * their deadline (pthread_getcpuclockid and clock_gettime on it work). */
 int hidp__exec_help_watches(const hidp__exec *e);

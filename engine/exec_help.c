@@ -17,6 +17,12 @@
  * the rest of the period. Only ops that can write aside (HIDP__OP_REDIRECTS: the convolutions)
  * are chunked; worker 0 runs worker 1's share of the others itself. A stripe (exec_stripe.c)
  * is one more such chunk: worker 1's band of a run of layers.
+ * Worker 1 computes a chunk of many rows in pieces, bands of them, and counts each one it has
+ * finished: worker 0 taking the chunk back copies those in from the mirror and computes only the
+ * rest, and worker 1 stops at the next piece. Under a CPU quota worker 1 stops for up to 6 ms
+ * mid-chunk several times a run; worker 0 then computed the whole chunk again, and worker 1,
+ * running again, finished a chunk no longer its own (about a tenth of its CPU time on
+ * ResNet-50 in bench/little_core.sh).
  * A chunk taken back may still be running on worker 1 while worker 0 goes on and overwrites that
  * node's inputs (memory is reused): the reads race with the writes, as ThreadSanitizer reports,
  * by design. What worker 1 computes from them goes to the mirror and is dropped; it writes
@@ -52,6 +58,21 @@
  * at its start. */
 #define HELP_STOPPED_NS 30000
 #define HELP_POLL_NS 5000
+/* A chunk's pieces take about this long on worker 0, and have this many pixels at least: a
+ * piece is one more call, which reads the chunk's weights again (its GEMM streams them once per
+ * 288 columns anyway). At most HELP_MAX_PIECES of them. */
+#define HELP_PIECE_S 150e-6
+#define HELP_PIECE_PIXELS 96
+#define HELP_MAX_PIECES 8
+
+hidp__slice hidp__help_rows(hidp__slice s, int64_t h0, int64_t h1)
+{
+    if (h0 >= 0) {
+        s.h0 = h0;
+        s.h1 = h1;
+    }
+    return s;
+}
 
 void hidp__help_copy_in(const hidp__exec *e, const hidp__node *n, hidp__slice s)
 {
@@ -82,6 +103,33 @@ double hidp__help_part_seconds(const hidp__exec *e, int i, hidp__slice s)
     return alone * (double)(s.c1 - s.c0) * (double)(s.h1 - s.h0) / whole;
 }
 
+/* How many pieces a chunk c of node n (rows `width` wide, part_s seconds on worker 0) is cut
+ * into: bands of whole blocks of the op's row alignment. */
+static int chunk_pieces(const hidp__node *n, hidp__slice c, int64_t width, double part_s)
+{
+    const int64_t align = n->row_align > 1 ? n->row_align : 1;
+    const int64_t rows = c.h1 - c.h0;
+    int64_t k = (int64_t)(part_s / HELP_PIECE_S);
+    k = k < rows / align ? k : rows / align;
+    k = k < rows * width / HELP_PIECE_PIXELS ? k : rows * width / HELP_PIECE_PIXELS;
+    return k < 1 ? 1 : k > HELP_MAX_PIECES ? HELP_MAX_PIECES : (int)k;
+}
+
+/* Rows [h0, h1) of piece p of chunk c (h0 = -1 when it is one piece: all its rows). */
+static void piece_rows(const hidp__exec *e, const hidp__node *n, size_t c, int p, int64_t *h0,
+                       int64_t *h1)
+{
+    const hidp__slice s = e->chunks[c];
+    const int k = e->chunk_pieces[c];
+    *h0 = *h1 = -1;
+    if (k <= 1)
+        return;
+    int64_t lo, hi;
+    hidp__split_even(s.h1 - s.h0, k, n->row_align > 1 ? n->row_align : 1, p, &lo, &hi);
+    *h0 = s.h0 + lo;
+    *h1 = s.h0 + hi;
+}
+
 /* The chunks of worker 1's share of node i (plan_node's row[1]): cut along the share's own
  * dimension, in whole blocks of the alignment plan_node used. Each may be held for
  * HELP_LATE_FACTOR times as long as it takes worker 0 (hidp__help_part_seconds), over worker 1's
@@ -97,6 +145,7 @@ void hidp__help_plan_chunks(hidp__exec *e, int i, int64_t align)
         return;
     const hidp__slice all = hidp__slice_all(e->g, n);
     const int by_rows = s.c0 == all.c0 && s.c1 == all.c1;
+    const int64_t width = hidp__shape_view4(&y->shape).w;
     const int64_t range = by_rows ? s.h1 - s.h0 : s.c1 - s.c0;
     int k = (int)ceil(hidp__help_part_seconds(e, i, s) / HELP_CHUNK_S);
     const int64_t blocks = (range + align - 1) / align;
@@ -108,8 +157,11 @@ void hidp__help_plan_chunks(hidp__exec *e, int i, int64_t align)
         int64_t lo, hi;
         hidp__split_even(range, k, align, j, &lo, &hi);
         e->chunks[base + j] = narrowed(s, by_rows, lo, hi);
-        const double expected_s = hidp__help_part_seconds(e, i, e->chunks[base + j]) / relative;
-        e->chunk_late_ns[base + j] = HELP_GRACE_NS + (int64_t)(HELP_LATE_FACTOR * expected_s * 1e9);
+        const double part_s = hidp__help_part_seconds(e, i, e->chunks[base + j]);
+        e->chunk_late_ns[base + j] =
+            HELP_GRACE_NS + (int64_t)(HELP_LATE_FACTOR * part_s / relative * 1e9);
+        e->chunk_pieces[base + j] =
+            (signed char)chunk_pieces(n, e->chunks[base + j], width, part_s);
     }
     e->help_k[i] = k;
 }
@@ -170,11 +222,28 @@ static void finish_chunks(hidp__exec *e, int i, float *scratch)
             taken++;
         }
     hidp__help_watch watch = {-1, 0, 0};
-    for (int j = 0; j < k; j++)
-        if (hidp__help_wait(e, base + j, &watch)) {
-            hidp__exec_run_slice(e, n, e->chunks[base + j], scratch);
-            taken++;
+    for (int j = 0; j < k; j++) {
+        const int got = hidp__help_wait(e, base + j, &watch);
+        if (!got)
+            continue;
+        /* Taken from a worker 1 that had started: the pieces it finished are in the mirror. The
+         * chunk is taken (seq_cst) before the count is read, and worker 1 counts a piece
+         * (seq_cst) before it looks whether the chunk is still its own to begin the next, so it
+         * can be in the piece after those counted and no further: that piece's rows only. */
+        const int done = got == 2 ? atomic_load(&e->chunk_done[base + j]) : 0;
+        const hidp__slice c = e->chunks[base + j];
+        int64_t h0, h1, from = c.h0;
+        if (done > 0) {
+            piece_rows(e, n, base + j, done - 1, &h0, &h1);
+            from = h1 < 0 ? c.h1 : h1;
+            hidp__help_copy_in(e, n, hidp__help_rows(c, c.h0, from));
         }
+        if (from < c.h1)
+            hidp__exec_run_slice(e, n, hidp__help_rows(c, from, c.h1), scratch);
+        if (done > 0)
+            atomic_fetch_add_explicit(&e->resumed, 1, memory_order_relaxed);
+        taken++;
+    }
     if (taken)
         atomic_fetch_add_explicit(&e->taken_back, taken, memory_order_relaxed);
 }
@@ -229,14 +298,27 @@ static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
 {
     const hidp__node *n = &e->g->nodes[i];
     const size_t base = (size_t)i * HELP_MAX_CHUNKS;
+    const uint64_t held = chunk_word(run, CHUNK_HELPER);
     for (int j = 0; j < e->help_k[i]; j++) {
+        atomic_store_explicit(&e->chunk_done[base + j], 0, memory_order_relaxed);
         if (!hidp__help_claim(e, base + j, run))
             continue;
         hidp__slice c = e->chunks[base + j];
         c.out = e->mirror;
-        hidp__exec_run_slice(e, n, c, scratch);
-        hidp__help_stall(e);
-        hidp__help_deliver(e, base + j, run, n, e->chunks[base + j]);
+        /* piece by piece while the chunk is its own, counting each (see finish_chunks) */
+        int p = 0;
+        for (; p < e->chunk_pieces[base + j]; p++) {
+            if (p > 0 && atomic_load(&e->chunk_state[base + j]) != held)
+                break;
+            int64_t h0, h1;
+            piece_rows(e, n, base + j, p, &h0, &h1);
+            hidp__exec_run_slice(e, n, hidp__help_rows(c, h0, h1), scratch);
+            atomic_store(&e->chunk_done[base + j], p + 1);
+            if (p == 0)
+                hidp__help_stall(e);
+        }
+        if (p == e->chunk_pieces[base + j])
+            hidp__help_deliver(e, base + j, run, n, e->chunks[base + j]);
     }
 }
 
@@ -334,9 +416,10 @@ int hidp__help_alloc(hidp__exec *e, size_t nn)
     e->chunk_state = calloc(chunks, sizeof *e->chunk_state);
     e->chunk_start = calloc(chunks, sizeof *e->chunk_start);
     e->chunk_done = calloc(chunks, sizeof *e->chunk_done);
+    e->chunk_pieces = calloc(chunks, sizeof *e->chunk_pieces);
     e->mirror = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
     if (!e->help_k || !e->chunks || !e->chunk_late_ns || !e->chunk_state || !e->chunk_start ||
-        !e->chunk_done || !e->mirror)
+        !e->chunk_done || !e->chunk_pieces || !e->mirror)
         return -1;
     for (size_t c = 0; c < chunks; c++) {
         atomic_init(&e->chunk_state[c], 0);
@@ -349,5 +432,6 @@ int hidp__help_alloc(hidp__exec *e, size_t nn)
     atomic_init(&e->done_gen, 0);
     atomic_init(&e->helped, 0);
     atomic_init(&e->taken_back, 0);
+    atomic_init(&e->resumed, 0);
     return 0;
 }

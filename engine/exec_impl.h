@@ -102,8 +102,9 @@ struct hidp__exec {
     int64_t *chunk_late_ns; /* [same] how long worker 1 may hold it before worker 0 takes it */
     _Atomic uint64_t *chunk_state; /* [same] (run << 3) | CHUNK_*, older runs' count as free */
     _Atomic int64_t *chunk_start;  /* [same] when worker 1 took it */
-    _Atomic int *chunk_done;       /* [same] for a stripe: how many of its nodes worker 1 has
-                                    * finished in the shadow (set to 0 before it takes it) */
+    _Atomic int *chunk_done;       /* [same] how many of its pieces (a stripe: nodes) worker 1
+                                    * has finished aside (set to 0 before it takes it) */
+    signed char *chunk_pieces;     /* [same] a chunk's pieces: bands of its rows */
     float *mirror;           /* worker 1 computes a chunk here first, laid out like the output */
     uint64_t run;            /* this run's number (written by worker 0 before it starts) */
     atomic_int open_seq;   /* bumped each time worker 0 opens a node to worker 1 (a futex
@@ -113,6 +114,7 @@ struct hidp__exec {
                               * node n_nodes: the run is over */
     atomic_ullong done_gen;  /* the last run worker 1 is done with (re-planning waits for it) */
     atomic_llong helped, taken_back; /* chunks worker 1 finished, and worker 0 took back */
+    atomic_llong resumed; /* of those taken back, how many with pieces worker 1 had finished */
     clockid_t helper_clock;  /* worker 1's CPU-time clock, read by worker 0 while it waits */
     int helper_clock_ok;
 
@@ -234,6 +236,8 @@ int hidp__help_claim(hidp__exec *e, size_t c, uint64_t run);
 void hidp__help_stall(hidp__exec *e);
 /* Copies slice s of node n's output from the mirror into the output. */
 void hidp__help_copy_in(const hidp__exec *e, const hidp__node *n, hidp__slice s);
+/* Rows [h0, h1) of slice s (h0 = h1 = -1: all of them). */
+hidp__slice hidp__help_rows(hidp__slice s, int64_t h0, int64_t h1);
 /* Worker 1, having computed chunk c aside: copies slice s of node n's output from the mirror in,
  * unless worker 0 has taken the chunk back meanwhile; 1 if it did. */
 int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *n,
