@@ -65,26 +65,21 @@
 #define HELP_PIECE_PIXELS 96
 #define HELP_MAX_PIECES 8
 
-hidp__slice hidp__help_rows(hidp__slice s, int64_t h0, int64_t h1)
+void hidp__copy_slice(const hidp__value *y, float *to, const float *from, hidp__slice s)
 {
-    if (h0 >= 0) {
-        s.h0 = h0;
-        s.h1 = h1;
-    }
-    return s;
+    const hidp__view4 v = hidp__shape_view4(&y->shape);
+    const size_t len = (size_t)((s.h1 - s.h0) * v.w) * sizeof(float);
+    for (int64_t b = 0; b < v.n; b++)
+        for (int64_t c = s.c0; c < s.c1; c++) {
+            const size_t at = (size_t)(((b * v.c + c) * v.h + s.h0) * v.w);
+            memcpy(to + at, from + at, len);
+        }
 }
 
 void hidp__help_copy_in(const hidp__exec *e, const hidp__node *n, hidp__slice s)
 {
     hidp__value *y = hidp__out(e->g, n, 0);
-    const hidp__view4 v = hidp__shape_view4(&y->shape);
-    float *to = y->data;
-    const size_t len = (size_t)((s.h1 - s.h0) * v.w) * sizeof(float);
-    for (int64_t b = 0; b < v.n; b++)
-        for (int64_t c = s.c0; c < s.c1; c++) {
-            const size_t at = (size_t)(((b * v.c + c) * v.h + s.h0) * v.w);
-            memcpy(to + at, e->mirror + at, len);
-        }
+    hidp__copy_slice(y, y->data, e->mirror, s);
 }
 
 /* How long slice s of node i takes on worker 0: its part of the node's time there, as measured
@@ -115,19 +110,16 @@ static int chunk_pieces(const hidp__node *n, hidp__slice c, int64_t width, doubl
     return k < 1 ? 1 : k > HELP_MAX_PIECES ? HELP_MAX_PIECES : (int)k;
 }
 
-/* Rows [h0, h1) of piece p of chunk c (h0 = -1 when it is one piece: all its rows). */
-static void piece_rows(const hidp__exec *e, const hidp__node *n, size_t c, int p, int64_t *h0,
-                       int64_t *h1)
+/* Piece p of chunk c of node n: the chunk with only that band of its rows. */
+static hidp__slice piece(const hidp__exec *e, const hidp__node *n, size_t c, int p)
 {
-    const hidp__slice s = e->chunks[c];
-    const int k = e->chunk_pieces[c];
-    *h0 = *h1 = -1;
-    if (k <= 1)
-        return;
+    hidp__slice s = e->chunks[c];
     int64_t lo, hi;
-    hidp__split_even(s.h1 - s.h0, k, n->row_align > 1 ? n->row_align : 1, p, &lo, &hi);
-    *h0 = s.h0 + lo;
-    *h1 = s.h0 + hi;
+    hidp__split_even(s.h1 - s.h0, e->chunk_pieces[c], n->row_align > 1 ? n->row_align : 1, p,
+                     &lo, &hi);
+    s.h1 = s.h0 + hi;
+    s.h0 += lo;
+    return s;
 }
 
 /* The chunks of worker 1's share of node i (plan_node's row[1]): cut along the share's own
@@ -231,17 +223,15 @@ static void finish_chunks(hidp__exec *e, int i, float *scratch)
          * (seq_cst) before it looks whether the chunk is still its own to begin the next, so it
          * can be in the piece after those counted and no further: that piece's rows only. */
         const int done = got == 2 ? atomic_load(&e->chunk_done[base + j]) : 0;
-        const hidp__slice c = e->chunks[base + j];
-        int64_t h0, h1, from = c.h0;
+        hidp__slice rest = e->chunks[base + j];
         if (done > 0) {
-            piece_rows(e, n, base + j, done - 1, &h0, &h1);
-            from = h1 < 0 ? c.h1 : h1;
-            hidp__help_copy_in(e, n, hidp__help_rows(c, c.h0, from));
-        }
-        if (from < c.h1)
-            hidp__exec_run_slice(e, n, hidp__help_rows(c, from, c.h1), scratch);
-        if (done > 0)
+            hidp__slice finished = rest;
+            finished.h1 = rest.h0 = piece(e, n, base + j, done - 1).h1;
+            hidp__help_copy_in(e, n, finished);
             atomic_fetch_add_explicit(&e->resumed, 1, memory_order_relaxed);
+        }
+        if (!slice_empty(rest))
+            hidp__exec_run_slice(e, n, rest, scratch);
         taken++;
     }
     if (taken)
@@ -303,16 +293,14 @@ static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
         atomic_store_explicit(&e->chunk_done[base + j], 0, memory_order_relaxed);
         if (!hidp__help_claim(e, base + j, run))
             continue;
-        hidp__slice c = e->chunks[base + j];
-        c.out = e->mirror;
         /* piece by piece while the chunk is its own, counting each (see finish_chunks) */
         int p = 0;
         for (; p < e->chunk_pieces[base + j]; p++) {
             if (p > 0 && atomic_load(&e->chunk_state[base + j]) != held)
                 break;
-            int64_t h0, h1;
-            piece_rows(e, n, base + j, p, &h0, &h1);
-            hidp__exec_run_slice(e, n, hidp__help_rows(c, h0, h1), scratch);
+            hidp__slice c = piece(e, n, base + j, p);
+            c.out = e->mirror;
+            hidp__exec_run_slice(e, n, c, scratch);
             atomic_store(&e->chunk_done[base + j], p + 1);
             if (p == 0)
                 hidp__help_stall(e);

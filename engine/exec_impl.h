@@ -234,10 +234,11 @@ int hidp__help_wait(hidp__exec *e, size_t c, hidp__help_watch *w);
 int hidp__help_claim(hidp__exec *e, size_t c, uint64_t run);
 /* Worker 1, for tests (hidp__exec_stall): sleeps or spins as a stalled or slow core would. */
 void hidp__help_stall(hidp__exec *e);
+/* Copies slice s (its channels and rows, every batch item) of a value laid out as y from one
+ * buffer of that layout to another. */
+void hidp__copy_slice(const hidp__value *y, float *to, const float *from, hidp__slice s);
 /* Copies slice s of node n's output from the mirror into the output. */
 void hidp__help_copy_in(const hidp__exec *e, const hidp__node *n, hidp__slice s);
-/* Rows [h0, h1) of slice s (h0 = h1 = -1: all of them). */
-hidp__slice hidp__help_rows(hidp__slice s, int64_t h0, int64_t h1);
 /* Worker 1, having computed chunk c aside: copies slice s of node n's output from the mirror in,
  * unless worker 0 has taken the chunk back meanwhile; 1 if it did. */
 int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *n,

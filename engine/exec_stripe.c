@@ -145,6 +145,13 @@ static hidp__slice rows_slice(const hidp__exec *e, int i, hidp__rows r, float *o
     return s;
 }
 
+/* Worker 1's band of stripe s's last output: what it copies in from the mirror. */
+static hidp__slice last_band(const hidp__exec *e, int s)
+{
+    const int last = e->stripes[s].end - 1;
+    return rows_slice(e, last, e->stripe_rows[(size_t)last * 2 + 1], NULL);
+}
+
 /* The time rows r of node i take on worker 0. */
 static double rows_seconds(const hidp__exec *e, int i, hidp__rows r)
 {
@@ -256,15 +263,9 @@ static void run_band_node(const hidp__exec *e, int s, int w, const hidp__graph *
 static void copy_rows_in(const hidp__exec *e, int v, hidp__rows r)
 {
     const hidp__value *from = &e->shadow_vals[v], *to = &e->g->vals[v];
-    const hidp__view4 shape = hidp__shape_view4(&to->shape);
-    const size_t len = (size_t)((r.h1 - r.h0) * shape.w) * sizeof(float);
-    if (r.h1 <= r.h0 || from->data == to->data)
-        return;
-    for (int64_t b = 0; b < shape.n; b++)
-        for (int64_t c = 0; c < shape.c; c++) {
-            const size_t at = (size_t)(((b * shape.c + c) * shape.h + r.h0) * shape.w);
-            memcpy((float *)to->data + at, (const float *)from->data + at, len);
-        }
+    const hidp__slice rows = {0, hidp__shape_view4(&to->shape).c, r.h0, r.h1, NULL};
+    if (r.h1 > r.h0 && from->data != to->data)
+        hidp__copy_slice(to, to->data, from->data, rows);
 }
 
 /* Worker 0, having taken stripe s back from a worker 1 that had finished its first `done` nodes
@@ -312,10 +313,8 @@ void hidp__stripe_lead(hidp__exec *e, int s, float *scratch)
          * 1 counts a node (seq_cst) before it looks whether the stripe is still its own to
          * start the next: so it can be in the node after those counted, and no further. */
         const int done = taken == 2 ? atomic_load(&e->chunk_done[c]) : 0;
-        const int last = st->end - 1;
         if (done == count)
-            hidp__help_copy_in(e, &e->g->nodes[last],
-                               rows_slice(e, last, e->stripe_rows[(size_t)last * 2 + 1], NULL));
+            hidp__help_copy_in(e, &e->g->nodes[st->end - 1], last_band(e, s));
         else if (done > 0)
             resume_band(e, s, done);
         for (int i = st->first + done; i < st->end; i++)
@@ -368,8 +367,6 @@ void hidp__stripe_help(hidp__exec *e, int s, uint64_t run, float *scratch)
         if (k == stall_at)
             hidp__help_stall(e);
     }
-    const int last = st->end - 1;
-    if (hidp__help_deliver(e, c, run, &e->g->nodes[last],
-                           rows_slice(e, last, e->stripe_rows[(size_t)last * 2 + 1], NULL)))
+    if (hidp__help_deliver(e, c, run, &e->g->nodes[st->end - 1], last_band(e, s)))
         atomic_fetch_add_explicit(&e->stripes_helped, 1, memory_order_relaxed);
 }
