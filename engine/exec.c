@@ -541,6 +541,9 @@ int hidp__exec_set_solo_times(hidp__exec *e, const double *solo_s, hidp__err *er
     if (!e->solo_s && !(e->solo_s = calloc(nn, sizeof *e->solo_s)))
         return hidp__fail(err, HIDP_ENOMEM, "out of memory planning the executor");
     memcpy(e->solo_s, solo_s, (size_t)e->g->n_nodes * sizeof *solo_s);
+    /* the rows runs moved the stripes' cuts by corrected the old times: the new ones start over */
+    for (int s = 0; s < e->n_stripes; s++)
+        e->stripe_shift[s] = 0;
     return 0;
 }
 

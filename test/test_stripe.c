@@ -290,8 +290,13 @@ static void check_runs(const char *name, int size)
      * slow core (a chunk would keep it spinning too): worker 0 waits for the stripes, or takes
      * them back if worker 1 stops meanwhile (another process, a virtual CPU stopped), and worker
      * 1's bands shrink by a row each time, in 20 runs at most */
+    /* the runs above may have left every band at its least (one row): new times, the same,
+     * start the cuts over from the plan's */
+    const int replanned = planned && rc == 0 &&
+                          (rc = hidp__exec_set_solo_times(m->exec, long_s, &perr)) == 0 &&
+                          (rc = hidp__exec_plan(m->exec, modes, 1.0, &perr)) == 0;
     const int64_t moved_before = rc == 0 ? hidp__exec_stripe_rows_moved(m->exec) : 0;
-    if (planned && rc == 0) {
+    if (replanned) {
         hidp__exec_stall(m->exec, 1, -(int64_t)(spin_s * 1e9));
         for (int k = 0; k < 20 && rc == 0 && hidp__exec_stripe_rows_moved(m->exec) >= moved_before;
              k++)
@@ -302,7 +307,7 @@ static void check_runs(const char *name, int size)
     free(modes);
     free(list);
     const int64_t moved = rc == 0 ? hidp__exec_stripe_rows_moved(m->exec) : 0;
-    tap_ok(planned && rc == 0 && moved < moved_before && worst <= 1e-4,
+    tap_ok(replanned && rc == 0 && moved < moved_before && worst <= 1e-4,
            "%s at %d, worker 1 slow (%.1f ms more a stripe): its bands shrank by %lld rows "
            "(from %lld moved); the outputs right (%.3g)",
            name, size, spin_s * 1e3, (long long)(moved_before - moved), (long long)moved_before,
