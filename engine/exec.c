@@ -29,6 +29,7 @@
 
 #include "exec.h"
 #include "exec_impl.h"
+#include "hugemem.h"
 #include "../sched/backoff.h"
 #include "../sched/place.h"
 
@@ -358,7 +359,7 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
     }
     size_t bytes = ((scratch_floats ? scratch_floats : 1) * sizeof(float) + 63) / 64 * 64;
     for (int w = 0; w < threads; w++)
-        if (!(e->scratch[w] = aligned_alloc(64, bytes)))
+        if (!(e->scratch[w] = hidp__huge_alloc(bytes)))
             goto nomem;
     if (e->weight && threads == 2 && e->weight[1] < e->weight[0] && hidp__help_alloc(e, nn) != 0)
         goto nomem;

@@ -39,6 +39,7 @@
 #include <time.h>
 
 #include "exec_impl.h"
+#include "hugemem.h"
 #include "../sched/split.h"
 
 /* A chunk is at most about this long on worker 0, so that running one again costs it at most
@@ -405,7 +406,7 @@ int hidp__help_alloc(hidp__exec *e, size_t nn)
     e->chunk_start = calloc(chunks, sizeof *e->chunk_start);
     e->chunk_done = calloc(chunks, sizeof *e->chunk_done);
     e->chunk_pieces = calloc(chunks, sizeof *e->chunk_pieces);
-    e->mirror = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
+    e->mirror = hidp__huge_alloc(floats * sizeof(float));
     if (!e->help_k || !e->chunks || !e->chunk_late_ns || !e->chunk_state || !e->chunk_start ||
         !e->chunk_done || !e->chunk_pieces || !e->mirror)
         return -1;

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "exec_impl.h"
+#include "hugemem.h"
 
 /* Worker 0 takes a stripe back from a worker 1 that is still running it once it has taken this
  * many times as long as planned, plus the grace (as exec_help.c's chunks). */
@@ -69,7 +70,7 @@ int hidp__exec_stripes(hidp__exec *e, const hidp__stripe *list, int n)
             bytes = end > bytes ? end : bytes;
         }
     }
-    if (!(e->shadow_arena = aligned_alloc(64, (bytes + 63) / 64 * 64)))
+    if (!(e->shadow_arena = hidp__huge_alloc(bytes)))
         return -1;
     memcpy(e->shadow_vals, g->vals, (size_t)g->n_vals * sizeof *g->vals);
     for (int s = 0; s < n; s++) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hugemem.h"
 #include "passes.h"
 
 static size_t round_up(size_t n)
@@ -146,7 +147,7 @@ int hidp__plan_memory(hidp__graph *g, const hidp__stripe *keep, int n_keep, hidp
     }
     p->arena_bytes = arena;
     p->n_values = n;
-    p->arena = aligned_alloc(HIDP__ALIGN, arena ? arena : HIDP__ALIGN);
+    p->arena = hidp__huge_alloc(arena);
     if (!p->arena)
         goto nomem;
     for (int i = 0; i < n; i++) {

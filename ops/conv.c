@@ -11,6 +11,7 @@
 
 #include "conv.h"
 #include "conv_depthwise.h"
+#include "../engine/hugemem.h"
 
 /* Largest map (pixels) that runs on the transposed tile: with 28x28 too, ResNet-50 went from
  * 41.7 to 46.0 ms (its pixel panels are full there, and the transposing store costs). */
@@ -234,9 +235,11 @@ int hidp__conv_pack_weights(hidp__conv_params *p, const float *w, const hidp__sg
     const int64_t k = g->cg * g->kh * g->kw;
     const size_t per_group = p->transposed ? hidp__sgemm_packed_wt_floats(kern, g->mg, k)
                                            : hidp__sgemm_packed_a_floats(kern, g->mg, k);
-    float *packed = realloc(p->packed, per_group * (size_t)g->group * sizeof *packed);
+    /* the old packing (another kernel's) is not kept: packed anew below */
+    float *packed = hidp__huge_alloc(per_group * (size_t)g->group * sizeof *packed);
     if (!packed)
         return HIDP_ENOMEM;
+    free(p->packed);
     for (int64_t grp = 0; grp < g->group; grp++) {
         if (p->transposed)
             hidp__sgemm_pack_wt(kern, w + grp * g->mg * k, k, g->mg, k,
