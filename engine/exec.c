@@ -137,10 +137,8 @@ static void run_slice_lossy(const hidp__exec *e, const hidp__node *n, hidp__slic
     const int64_t t0 = now_ns(), c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     hidp__exec_run_slice(e, n, s, scratch);
     const int64_t stall = atomic_load_explicit(&e->stall_ns, memory_order_relaxed);
-    if (stall > 0 && w == atomic_load_explicit(&e->stall_worker, memory_order_relaxed)) {
-        const struct timespec nap = {0, (long)stall};
-        nanosleep(&nap, NULL);
-    }
+    if (stall > 0 && w == atomic_load_explicit(&e->stall_worker, memory_order_relaxed))
+        nap_ns(stall);
     const int64_t off = (now_ns() - t0) - (clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0);
     *lost += off > 0 ? off : 0;
 }

@@ -261,10 +261,8 @@ void hidp__help_stall(hidp__exec *e)
 {
     const int64_t stall = atomic_load_explicit(&e->stall_ns, memory_order_relaxed);
     if (stall && atomic_load_explicit(&e->stall_worker, memory_order_relaxed) == 1) {
-        const struct timespec nap = {0, (long)(stall > 0 ? stall : 0)};
         const int64_t until = now_ns() - stall;
-        if (stall > 0)
-            nanosleep(&nap, NULL);
+        nap_ns(stall);
         while (stall < 0 && now_ns() < until)
             CPU_RELAX();
     }

@@ -161,6 +161,14 @@ static inline int64_t now_ns(void)
     return clock_ns(CLOCK_MONOTONIC);
 }
 
+/* Sleeps ns nanoseconds (test stalls, hidp__exec_stall: a second or more too). */
+static inline void nap_ns(int64_t ns)
+{
+    const struct timespec nap = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+    if (ns > 0)
+        nanosleep(&nap, NULL);
+}
+
 static inline int slice_empty(hidp__slice s)
 {
     return s.c0 >= s.c1 || s.h0 >= s.h1;
