@@ -355,9 +355,8 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
         memcpy(e->weight, pl->weight, (size_t)threads * sizeof *e->weight);
         e->topo = topo;
     }
-    size_t bytes = ((scratch_floats ? scratch_floats : 1) * sizeof(float) + 63) / 64 * 64;
     for (int w = 0; w < threads; w++)
-        if (!(e->scratch[w] = hidp__huge_alloc(bytes)))
+        if (!(e->scratch[w] = hidp__huge_alloc(scratch_floats * sizeof(float))))
             goto nomem;
     if (e->weight && threads == 2 && e->weight[1] < e->weight[0] && hidp__help_alloc(e, nn) != 0)
         goto nomem;

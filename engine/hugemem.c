@@ -20,7 +20,7 @@
 void *hidp__huge_alloc(size_t bytes)
 {
     if (bytes < HUGE_PAGE)
-        return aligned_alloc(64, (bytes + 63) / 64 * 64 + (bytes == 0) * 64);
+        return aligned_alloc(64, bytes ? (bytes + 63) / 64 * 64 : 64);
     void *p = NULL;
     if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
         return NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hugemem.h"
+#include "emulated.h"
 #include "tap.h"
 
 #define MB ((size_t)1 << 20)
@@ -79,7 +80,7 @@ int main(void)
 
     char mode[32];
     const int eligible = big ? thp_eligible(big) : -1;
-    if (getenv("HIDP_EMULATED"))
+    if (test_emulated())
         tap_skip("under emulation (/proc/self/smaps is the emulator's)", "huge pages advised");
     else if (!strcmp(thp_mode(mode, sizeof mode), "never") || !mode[0])
         tap_skip("transparent huge pages are off on this system", "huge pages advised");

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "plan_check.h"
+#include "emulated.h"
 #include "tap.h"
 #include "../engine/exec.h"
 #include "../engine/model.h"
@@ -333,10 +334,9 @@ int main(void)
     hidp_context *ctx = NULL;
     /* ResNet-50 at 224 takes 90 s to build under qemu (its BatchNorm calibration runs four
      * images through it); MobileNet-V2 checks the same code there, the native build both. */
-    const char *emulated = getenv("HIDP_EMULATED");
     if (hidp_context_create(&ctx, 0) == 0) {
         check_found(ctx, "mobilenet_v2");
-        if (emulated && strcmp(emulated, "1") == 0)
+        if (test_emulated())
             tap_skip("under emulation (building it at 224 takes 90 s in qemu; the native build "
                      "checks it)",
                      "resnet50: stripes found");

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "plan_check.h"
+#include "emulated.h"
 #include "tap.h"
 #include "../engine/exec.h"
 #include "../engine/model.h"
@@ -358,8 +359,7 @@ static void check_calibration(void)
            "a sleeping worker's wake-up is measured (%.1f us)", t.wake_us);
     /* Any real core of a board runs the GEMM above 1 GFLOP/s; qemu-user (HIDP_EMULATED=1, a
      * cross build's make check) about 0.4. */
-    const char *emulated = getenv("HIDP_EMULATED");
-    const double min_speed = emulated && strcmp(emulated, "1") == 0 ? 0.01 : 1;
+    const double min_speed = test_emulated() ? 0.01 : 1;
     int all = 1;
     for (int k = 0; k < t.n_kinds; k++)
         all &= t.kinds[k].speed > min_speed && t.kinds[k].speed_alone > min_speed;
@@ -770,9 +770,9 @@ static void check_split_model(void)
      * worker 1 finishes none (waiting out the deadlines, it would finish every one). The stall
      * is long so that worker 0 is done with its own share and waiting before worker 1 wakes:
      * under an emulator (qemu, ten times slower and more, beside another test in make -j2) it
-     * is 1 s, as in 200 ms worker 1 once woke first and finished a chunk. Chunks said to take that long
-     * are cut into pieces, and worker 1 stalls after its first: worker 0 copies that one in
-     * and computes the rest. */
+     * is 1 s, as in 200 ms worker 1 once woke first and finished a chunk. Chunks said to take
+     * that long are cut into pieces, and worker 1 stalls after its first: worker 0 copies that
+     * one in and computes the rest. */
     long long helped3 = 0, taken3 = 0;
     const long long resumed0 = hidp__exec_help_resumed(m->exec);
     double *long_s = calloc((size_t)m->g.n_nodes, sizeof *long_s);
@@ -784,8 +784,8 @@ static void check_split_model(void)
         if (rc == 0)
             rc = hidp__exec_plan(m->exec, NULL, 1.0, &perr);
         if (rc == 0)
-            rc = stalled_runs(m, getenv("HIDP_EMULATED") ? 1000000000 : 200000000, 4, in, in2,
-                              one, one2, &worst_help);
+            rc = stalled_runs(m, test_emulated() ? 1000000000 : 200000000, 4, in, in2, one,
+                              one2, &worst_help);
         hidp__exec_help_counts(m->exec, &helped3, &taken3);
     }
     free(long_s);
@@ -812,7 +812,7 @@ static void check_split_model(void)
     long long tuned_helped = 0, tuned_taken = 0;
     int tuning_runs = 0;
     hidp_context_set_take_back(ctx, 1);
-    if (getenv("HIDP_EMULATED")) {
+    if (test_emulated()) {
         tap_skip("under emulation (tuning a model with take-back takes two minutes there; the "
                  "native build checks it)", "tuning, take-back on");
     } else {
@@ -857,7 +857,7 @@ static void check_split_model(void)
     /* random plans with the slower worker: it waits only where it has a slice before the next
      * barrier and passes through the others; the outputs, two inputs in turn, do not move */
     const float *const ins[2] = {in, in2}, *const refs[2] = {one, one2};
-    const int plans = getenv("HIDP_EMULATED") ? 8 : 30; /* under qemu 30 took minutes */
+    const int plans = test_emulated() ? 8 : 30; /* under qemu 30 took minutes */
     const plan_check_result r = rc == 0 ? plan_check_random(m, plans, 777, ins, IMG, refs, 1000)
                                         : (plan_check_result){0, 0, 0, 0, INFINITY};
     tap_ok(rc == 0 && hidp__exec_slower(m->exec, 1) && !hidp__exec_slower(m->exec, 0),

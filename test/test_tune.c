@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "plan_check.h"
+#include "emulated.h"
 #include "tap.h"
 #include "../engine/exec.h"
 #include "../engine/model.h"
@@ -604,9 +605,10 @@ done:
 }
 
 /* MobileNet-V2 at 64 on 3 equal workers (more than this machine's cores, so workers are often
- * preempted) under 40 random plans (10 under an emulator, where 40 took 80 s), each node split or on worker 0 alone: the workers wait where
- * plan_check_should_wait says (at every barrier but the last, as none is slower), and every
- * run's output, on two inputs in turn, equals the reference kernels'. */
+ * preempted) under 40 random plans (10 under an emulator, where 40 took 80 s), each node split
+ * or on worker 0 alone: the workers wait where plan_check_should_wait says (at every barrier but
+ * the last, as none is slower), and every run's output, on two inputs in turn, equals the
+ * reference kernels'. */
 static void check_random_plans(void)
 {
     hidp_context *ctx = NULL;
@@ -630,7 +632,7 @@ static void check_random_plans(void)
                 ctx ? hidp_context_last_error(ctx) : "no context"))
         goto done;
     const float *const ins[2] = {in, in2}, *const refs[2] = {ref, ref2};
-    const int plans = getenv("HIDP_EMULATED") ? 10 : 40;
+    const int plans = test_emulated() ? 10 : 40;
     const plan_check_result r = plan_check_random(m, plans, 12345, ins, IMG, refs, SCORES);
     tap_ok(r.plans == plans && r.wrong == 0 && r.waits > 0, "random plans: in %d plans on 3 "
            "equal workers each waits where it should (%d waits, %d wrong)", plans, r.waits,

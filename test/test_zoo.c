@@ -17,6 +17,7 @@
 #include "../engine/model.h"
 #include "../engine/onnx.h"
 #include "../engine/zoo.h"
+#include "emulated.h"
 #include "tap.h"
 
 static hidp_context *CTX;
@@ -141,10 +142,10 @@ static void check_model(const char *name, int size, int heavy)
     hidp_model *m = NULL;
     float got[1000], want[1000], *x = NULL;
     size_t count = (size_t)3 * size * size;
-    const char *force = getenv("HIDP_SLOW_TESTS"), *emulated = getenv("HIDP_EMULATED");
+    const char *force = getenv("HIDP_SLOW_TESTS");
     /* Under qemu-user (a cross build's make check) a heavy model's build and runs take a minute
      * or more each; the light ones run the same kernels there. */
-    if (heavy && emulated && strcmp(emulated, "1") == 0 && !(force && strcmp(force, "1") == 0)) {
+    if (heavy && test_emulated() && !(force && strcmp(force, "1") == 0)) {
         tap_skip("under emulation (HIDP_SLOW_TESTS=1 runs it)", "%s: builds and runs at %dx%d",
                  name, size, size);
         return;
