@@ -1,11 +1,12 @@
 /*
  * bench_kernels.c - kernel microbenchmarks: hidp's sgemm against OpenBLAS's cblas_sgemm on conv
  * GEMM shapes, im2col against memcpy, every conv layer of a model alone (bench_kernels_conv.c),
- * the core's measured FMA peak (peak.c), and memory bandwidth alone and on every core at once
- * (bench_kernels_stream.c). Figures are printed, never checked: this is a tool
+ * the core's measured FMA peak (peak.c), memory bandwidth alone and on every core at once
+ * (bench_kernels_stream.c), and what one core pays to read another's writes
+ * (bench_kernels_xcore.c). Figures are printed, never checked: this is a tool
  * for a person tuning a board, not a test (test/test_bench_kernels.sh only checks it runs).
  *
- * usage: bench_kernels sgemm|im2col|conv MODEL|peak|stream [options]; see usage() below.
+ * usage: bench_kernels sgemm|im2col|conv MODEL|peak|stream|xcore [options]; see usage() below.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -150,6 +151,8 @@ static void usage(FILE *f)
           "  peak           the measured FMA peak of this core, per instruction set\n"
           "  stream         memory bandwidth of one core and of all cores at once (-t N: N\n"
           "                 of them), working sets in L2, L3 and DRAM\n"
+          "  xcore          what one core pays to read another's writes: a cache line's\n"
+          "                 handoff, and reads of data the other core has just written\n"
           "options:\n"
           "  -t, --threads N   hidp workers and OpenBLAS threads (default 1)\n"
           "  -r, --reps N      timed samples per item, median reported (default 10)\n"
@@ -250,9 +253,9 @@ int main(int argc, char **argv)
     const char *cmd = argv[optind++];
     int is_conv = !strcmp(cmd, "conv");
     if (!is_conv && strcmp(cmd, "sgemm") && strcmp(cmd, "im2col") && strcmp(cmd, "peak") &&
-        strcmp(cmd, "stream")) {
+        strcmp(cmd, "stream") && strcmp(cmd, "xcore")) {
         fprintf(stderr, "bench_kernels: unknown command '%s' (sgemm, im2col, conv, peak, "
-                "stream)\n", cmd);
+                "stream, xcore)\n", cmd);
         return 2;
     }
     if (argc - optind != is_conv) {
@@ -272,7 +275,7 @@ int main(int argc, char **argv)
 #endif
     if (peak_given > 0) {
         o.peak = peak_given, o.peak_isa = "given";
-    } else if (strcmp(cmd, "peak") && strcmp(cmd, "stream")) {
+    } else if (strcmp(cmd, "peak") && strcmp(cmd, "stream") && strcmp(cmd, "xcore")) {
         kb_peak p = kb_peak_best(0.1);
         o.peak = p.gflops, o.peak_isa = p.isa;
     } else {
@@ -286,5 +289,7 @@ int main(int argc, char **argv)
         return peak_main(&o);
     if (!strcmp(cmd, "stream"))
         return kb_stream_main(&o);
+    if (!strcmp(cmd, "xcore"))
+        return kb_xcore_main(&o);
     return kb_conv_main(&o, argv[optind]);
 }

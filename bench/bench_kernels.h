@@ -37,6 +37,12 @@ typedef void (*kb_work_fn)(void *arg, long count);
  * o->budget_s has passed. */
 double kb_time_ms(const kb_opts *o, kb_work_fn fn, void *arg);
 
+/* CLOCK_MONOTONIC in seconds. */
+double kb_now_s(void);
+
+/* The CPUs this process may run on, up to max, in order; how many. */
+int kb_allowed_cpus(int *cpus, int max);
+
 /* The median of v[0..n) (n >= 1), sorting v in place. */
 double kb_median(double *v, int n);
 
@@ -87,5 +93,6 @@ int kb_parse_lists(const char *opt, const char *text, int want, int64_t (*out)[6
 int kb_conv_main(const kb_opts *o, const char *model);   /* bench_kernels_conv.c */
 int kb_im2col_main(const kb_opts *o);                    /* bench_kernels_im2col.c */
 int kb_stream_main(const kb_opts *o);                    /* bench_kernels_stream.c */
+int kb_xcore_main(const kb_opts *o);                     /* bench_kernels_xcore.c */
 
 #endif

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,24 @@
 #define KB_OPTIMIZED 0
 #endif
 
-static double now_s(void)
+double kb_now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The CPUs this process may run on, up to max, in order. */
+int kb_allowed_cpus(int *cpus, int max)
+{
+    cpu_set_t set;
+    int n = 0;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 0;
+    for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+        if (CPU_ISSET(c, &set))
+            cpus[n++] = c;
+    return n;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -47,9 +61,9 @@ double kb_median(double *v, int n)
 
 double kb_time_ms(const kb_opts *o, kb_work_fn fn, void *arg)
 {
-    double t0 = now_s();
+    double t0 = kb_now_s();
     fn(arg, 1); /* warm-up: page faults, caches, the workers' first wake-up */
-    double tw = now_s() - t0;
+    double tw = kb_now_s() - t0;
     long count = 1;
     if (tw < KB_MIN_SAMPLE_S)
         count = (long)ceil(KB_MIN_SAMPLE_S / (tw > 1e-8 ? tw : 1e-8));
@@ -57,12 +71,12 @@ double kb_time_ms(const kb_opts *o, kb_work_fn fn, void *arg)
     int cap = s ? o->reps : o->reps < 64 ? o->reps : 64, ns = 0;
     if (!s)
         s = local;
-    double start = now_s();
+    double start = kb_now_s();
     while (ns < cap) {
-        t0 = now_s();
+        t0 = kb_now_s();
         fn(arg, count);
-        s[ns++] = (now_s() - t0) / (double)count;
-        if (now_s() - start >= o->budget_s)
+        s[ns++] = (kb_now_s() - t0) / (double)count;
+        if (kb_now_s() - start >= o->budget_s)
             break;
     }
     const double med = kb_median(s, ns);

@@ -30,13 +30,6 @@ typedef struct stream_job {
     int failed;
 } stream_job;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void *stream_thread(void *arg)
 {
     stream_job *j = arg;
@@ -65,7 +58,7 @@ static void *stream_thread(void *arg)
     v4 *vx = (v4 *)x, *vy = (v4 *)y;
     const size_t nv = j->n / 4 / 4 * 4;
     long reps = 0;
-    const double t0 = now_s();
+    const double t0 = kb_now_s();
     double t1 = t0;
     do {
         for (size_t i = 0; i < nv; i += 4) {
@@ -75,25 +68,12 @@ static void *stream_thread(void *arg)
             vy[i + 3] = a * vx[i + 3] + vy[i + 3];
         }
         reps++;
-        t1 = now_s();
+        t1 = kb_now_s();
     } while (t1 - t0 < j->seconds);
     /* keeps the stores: a result the compiler cannot see unused */
     j->gbs = 12.0 * (double)(nv * 4) * (double)reps / (t1 - t0) * 1e-9 + 0.0 * (double)y[j->n / 2];
     free(x), free(y);
     return NULL;
-}
-
-/* The CPUs this process may run on, up to max, in order. */
-static int allowed_cpus(int *cpus, int max)
-{
-    cpu_set_t set;
-    int n = 0;
-    if (sched_getaffinity(0, sizeof set, &set) != 0)
-        return 0;
-    for (int c = 0; c < CPU_SETSIZE && n < max; c++)
-        if (CPU_ISSET(c, &set))
-            cpus[n++] = c;
-    return n;
 }
 
 /* Runs `threads` triads at once on cpus[0..threads), n floats per array each; the sum of their
@@ -126,7 +106,7 @@ static double together(const int *cpus, int threads, size_t n, double seconds)
 int kb_stream_main(const kb_opts *o)
 {
     int cpus[64];
-    const int avail = allowed_cpus(cpus, 64);
+    const int avail = kb_allowed_cpus(cpus, 64);
     /* -t 1 (the default) means every CPU here: one core alone is the first column anyway */
     const int threads = o->threads > 1 ? o->threads : avail;
     if (threads < 1 || threads > avail) {

@@ -213,6 +213,32 @@ else
         grep -q "may use" "$tmp/st2.err"
 fi
 
+# ---- xcore ----
+if [ "$(nproc)" -lt 2 ]; then
+    skip "xcore --csv runs" "one CPU here"
+elif run xc xcore -r 1 --csv; then
+    ok "xcore --csv runs"
+    sets=$(col "$tmp/xc.out" xcore set | tr '\n' ' ')
+    [ "$sets" = "l2 l3 " ] && ok "xcore: one row per working set (l2, l3)" ||
+        not_ok "xcore: one row per working set (l2, l3)" "sets: $sets"
+    check "xcore: every field in the header" "$(head -n 3 "$tmp/xc.out")" \
+        has_fields "$tmp/xc.out" kind set bytes handoff_ns other_gbs own_gbs own_over_other
+    for c in handoff_ns other_gbs own_gbs own_over_other; do
+        all_in "$tmp/xc.out" xcore $c 0.001 10000000 && ok "xcore: $c is a positive figure" ||
+            not_ok "xcore: $c is a positive figure" "$(col "$tmp/xc.out" xcore $c | tr '\n' ' ')"
+    done
+else
+    not_ok "xcore --csv runs" "$(cat "$tmp/xc.err")"
+fi
+if ! command -v taskset >/dev/null 2>&1; then
+    skip "xcore on one CPU says it needs two" "no taskset"
+else
+    taskset -c 0 "$bin" xcore -r 1 >"$tmp/xc1.out" 2>"$tmp/xc1.err"
+    st=$?
+    check "xcore on one CPU: exit 2 saying it needs two" "status $st: $(cat "$tmp/xc1.err")" \
+        sh -c "[ $st -eq 2 ] && grep -q 'needs two CPUs' '$tmp/xc1.err'"
+fi
+
 # ---- plot ----
 plot=$src/bench/plot_kernels.sh
 if ! command -v gnuplot >/dev/null 2>&1; then
