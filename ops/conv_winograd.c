@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "conv.h"
+#include "../engine/hugemem.h"
 
 /* V's budget in floats (1 MB): 16 x C x TB. */
 #define WINO_V_FLOATS (256 * 1024)
@@ -109,13 +110,15 @@ int hidp__conv_winograd_pack(hidp__conv_params *p, const float *w, const hidp__s
     const size_t per = hidp__sgemm_packed_a_floats(kern, WINO_MB, c); /* one (chunk, xi) */
     const int64_t chunks = (m + WINO_MB - 1) / WINO_MB;
     float *u = malloc((size_t)(16 * m * c) * sizeof *u);
-    float *packed = realloc(p->packed, (size_t)chunks * 16 * per * sizeof *packed);
+    /* on huge pages when 2 MB or more, as hidp__conv_pack_weights's (ResNet-50's 14x14 layers:
+     * 4 MB each); the old packing (another kernel's) is not kept */
+    float *packed = hidp__huge_alloc((size_t)chunks * 16 * per * sizeof *packed);
     if (!u || !packed) {
         free(u);
-        if (packed)
-            p->packed = packed;
+        free(packed);
         return HIDP_ENOMEM;
     }
+    free(p->packed);
     for (int64_t mi = 0; mi < m; mi++)
         for (int64_t ci = 0; ci < c; ci++) {
             const float *k = w + (mi * c + ci) * 9;
