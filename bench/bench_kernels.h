@@ -43,6 +43,9 @@ double kb_now_s(void);
 /* The CPUs this process may run on, up to max, in order; how many. */
 int kb_allowed_cpus(int *cpus, int max);
 
+/* Binds the calling thread to CPU cpu, best effort. */
+void kb_bind_to(int cpu);
+
 /* The median of v[0..n) (n >= 1), sorting v in place. */
 double kb_median(double *v, int n);
 

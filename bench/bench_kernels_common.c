@@ -47,6 +47,15 @@ int kb_allowed_cpus(int *cpus, int max)
     return n;
 }
 
+/* Binds the calling thread to CPU cpu, best effort (a bench runs on, unbound, if it cannot). */
+void kb_bind_to(int cpu)
+{
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

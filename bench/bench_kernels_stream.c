@@ -14,7 +14,6 @@
  * threads start at one signal and the figure is the sum of their rates.
  */
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -33,12 +32,8 @@ typedef struct stream_job {
 static void *stream_thread(void *arg)
 {
     stream_job *j = arg;
-    if (j->cpu >= 0) {
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(j->cpu, &one);
-        pthread_setaffinity_np(pthread_self(), sizeof one, &one); /* best effort */
-    }
+    if (j->cpu >= 0)
+        kb_bind_to(j->cpu);
     float *x = aligned_alloc(64, (j->n * sizeof(float) + 63) / 64 * 64);
     float *y = aligned_alloc(64, (j->n * sizeof(float) + 63) / 64 * 64);
     if (!x || !y) {

@@ -41,14 +41,6 @@ typedef struct xc_shared {
     size_t nv; /* v4s in buf */
 } xc_shared;
 
-static void bind_to(int cpu)
-{
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    pthread_setaffinity_np(pthread_self(), sizeof one, &one); /* best effort */
-}
-
 /* Waits until *word is want (or, with stop set, -1); returns what it saw. */
 static int wait_for(atomic_int *word, int want, int stop)
 {
@@ -66,7 +58,7 @@ static int wait_for(atomic_int *word, int want, int stop)
 static void *other_core(void *arg)
 {
     xc_shared *x = arg;
-    bind_to(x->other_cpu);
+    kb_bind_to(x->other_cpu);
     for (int i = 0; wait_for(&x->turn, 2 * i + 1, 1) != -1; i++)
         atomic_store_explicit(&x->turn, 2 * i + 2, memory_order_release);
     for (int k = 0; k < x->fills; k++) {
@@ -115,7 +107,7 @@ int kb_xcore_main(const kb_opts *o)
     x->other_cpu = cpus[1];
     x->fills = reps * n_sets;
     x->buf = buf;
-    bind_to(cpus[0]);
+    kb_bind_to(cpus[0]);
     pthread_t tid;
     if (pthread_create(&tid, NULL, other_core, x) != 0) {
         fprintf(stderr, "bench_kernels xcore: cannot start a thread\n");
