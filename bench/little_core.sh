@@ -4,12 +4,13 @@
 # that runs on PU 1 in it; PU 0 and PU 1 are described as two kinds of core with hwloc's XML
 # (test/data/topo/this2.xml). It prints the calibrated speeds and, for each model, the latency
 # on the big core alone, the little core alone, both with equal shares, both with calibrated
-# shares (fixed, or taken back: the default), and the ideal. Needs root, cgroup v1's cpu controller and two CPUs; cleans up after
-# itself (the group, the temporary calibration cache).
+# shares (fixed, or taken back: the default), and the ideal. Needs root, cgroup v1's cpu
+# controller and two CPUs; cleans up after itself (the group, the temporary calibration cache).
 #
 # usage: bench/little_core.sh [-q QUOTA_PERCENT] [-p PERIOD_US] [-n RUNS] [-r ROUNDS]
 #                             [-P tuned|fixed|prepared] [MODEL...]
-#        (default: -q 40 -p 10000 -n 40 -r 20 resnet50 mobilenet_v2)
+#        (default: -q 40 -p 10000 -n 40 -r 20 resnet50 mobilenet_v2; -q 100 leaves the two
+#        cores equal, which shows what splitting layers costs without a quota)
 # Each setting gets RUNS runs in all, in ROUNDS blocks of at least 100 ms taken in turn with the
 # other settings'; the ratios are also given round by round (paired), which this VM's phases of
 # fast and slow seconds move less than medians over all runs. -P profiles that setting's layers
@@ -25,7 +26,7 @@ while getopts "q:p:n:r:P:h" opt; do
     r) rounds=$OPTARG ;;
     P) case $OPTARG in tuned | fixed | prepared) ;; *) echo "little_core.sh: -P tuned, fixed or prepared" >&2; exit 2 ;; esac
        export LITTLE_CORE_PROFILE=$OPTARG ;;
-    h) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    h) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) exit 2 ;;
     esac
 done

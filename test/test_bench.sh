@@ -199,4 +199,20 @@ else
     fi
 fi
 
+# little_core.sh (root and cgroups to run): its help is the whole header comment, ending with
+# the last line, and bad usage exits 2 before it needs either.
+little=$src/bench/little_core.sh
+sh "$little" -h >"$tmp/out" 2>&1
+if [ $? -eq 0 ] && grep -q "usage: bench/little_core.sh" "$tmp/out" &&
+    grep -q "without a quota)" "$tmp/out" && [ "$(tail -n 1 "$tmp/out")" = "time per run beside its slices' wall time)." ]; then
+    ok "little_core.sh -h prints the header, all of it"
+else
+    not_ok "little_core.sh -h prints the header, all of it" "$(cat "$tmp/out")"
+fi
+sh "$little" -P bogus >"$tmp/out" 2>&1
+[ $? -eq 2 ] && grep -q -- "-P tuned, fixed or prepared" "$tmp/out" && ok "little_core.sh -P bogus is bad usage" ||
+    not_ok "little_core.sh -P bogus is bad usage" "$(cat "$tmp/out")"
+sh "$little" -x >"$tmp/out" 2>&1
+[ $? -eq 2 ] && ok "little_core.sh -x is bad usage" || not_ok "little_core.sh -x is bad usage" "$(cat "$tmp/out")"
+
 tap_done
