@@ -144,7 +144,7 @@ check "conv: GEMM shapes (M,N,K)" "$(grep -v '^#' "$tmp/cv.out")" test \
     "$(col "$tmp/cv.out" conv gemm_m | tr '\n' ,)$(col "$tmp/cv.out" conv gemm_n | tr '\n' ,)$(col "$tmp/cv.out" conv gemm_k | tr '\n' ,)" \
     = "8,8,256,64,27,8,"
 # Which kernel ops/conv.c picks may change; that each row names one may not.
-kernels=$(col "$tmp/cv.out" conv kernel | grep -cE '^(im2col|1x1|dw|shifted|other)$')
+kernels=$(col "$tmp/cv.out" conv kernel | grep -cE '^(im2col|1x1|dw|shifted|winograd|other)$')
 check "conv: each row names its kernel" "$(col "$tmp/cv.out" conv kernel | tr '\n' ' ')" \
     test "$kernels" -eq 2
 all_in "$tmp/cv.out" conv conv_gflops 1e-6 1e6 && all_in "$tmp/cv.out" conv cblas_gflops 1e-6 1e6 &&
