@@ -26,7 +26,7 @@ while getopts "q:p:n:r:P:h" opt; do
     r) rounds=$OPTARG ;;
     P) case $OPTARG in tuned | fixed | prepared) ;; *) echo "little_core.sh: -P tuned, fixed or prepared" >&2; exit 2 ;; esac
        export LITTLE_CORE_PROFILE=$OPTARG ;;
-    h) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    h) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) exit 2 ;;
     esac
 done

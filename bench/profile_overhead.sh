@@ -18,7 +18,7 @@ while [ $# -gt 0 ]; do
     -n) runs=$2; shift 2 ;;
     -r) rounds=$2; shift 2 ;;
     --hidp) hidp=$2; shift 2 ;;
-    -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "profile_overhead.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done

@@ -214,5 +214,10 @@ sh "$little" -P bogus >"$tmp/out" 2>&1
     not_ok "little_core.sh -P bogus is bad usage" "$(cat "$tmp/out")"
 sh "$little" -x >"$tmp/out" 2>&1
 [ $? -eq 2 ] && ok "little_core.sh -x is bad usage" || not_ok "little_core.sh -x is bad usage" "$(cat "$tmp/out")"
+sh "$src/bench/profile_overhead.sh" -h >"$tmp/out" 2>&1
+[ $? -eq 0 ] && grep -q "usage: bench/profile_overhead.sh" "$tmp/out" &&
+    tail -n 1 "$tmp/out" | grep -q "^ *(default: -m resnet50 .*zoo name)\$" &&
+    ok "profile_overhead.sh -h prints its header, down to its last line and no further" ||
+    not_ok "profile_overhead.sh -h prints its header, down to its last line and no further" "$(cat "$tmp/out")"
 
 tap_done

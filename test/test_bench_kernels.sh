@@ -241,6 +241,9 @@ fi
 
 # ---- plot ----
 plot=$src/bench/plot_kernels.sh
+sh "$plot" -h >"$tmp/pl.help" 2>&1
+check "plot_kernels.sh -h prints its header, down to its last line and no further" \
+    "$(cat "$tmp/pl.help")" test "$(tail -n 1 "$tmp/pl.help")" = "macOS: brew install gnuplot)."
 if ! command -v gnuplot >/dev/null 2>&1; then
     skip "plot_kernels.sh writes PNG and SVG" "gnuplot not installed"
     if sh "$plot" "$tmp/cv.out" "$tmp/plot" 2>"$tmp/pl.err"; then
