@@ -104,6 +104,8 @@ typedef struct hidp__node {
                               than ranges of channels (see engine/exec_plan.c) */
     int takes_residual;    /* set by reshape: the op can take a 4th input laid out like its
                               output and add it before its activation (engine/residual.c) */
+    int rows_with_residual; /* set by reshape: split_rows is to be set when a residual is
+                              folded in (engine/residual.c), the node then ending a block */
     int row_align;         /* set by reshape: row bands should start at multiples of this
                               (Winograd's 2-row tiles); 0 or 1: any row */
     int channel_local;     /* set by reshape: output channel c reads only channel c of input 0

@@ -54,6 +54,7 @@ static int fold_one(hidp__graph *g, hidp__node *a, int side, hidp__err *err)
     p->n_in = 4;
     p->out[0] = z;
     p->act = a->act;
+    p->split_rows |= p->rows_with_residual;
     p->flops += (double)hidp__shape_count(&vz->shape);
     g->vals[z].producer = (int)(p - g->nodes);
     g->vals[y].producer = -1;

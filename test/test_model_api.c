@@ -288,6 +288,21 @@ static void test_model_residual(void)
     tap_ok(convs == 3 && adds == 2 && folded == 1,
            "residual: one Add (with its Relu) folded into its conv, two kept (%d convs, %d adds, "
            "%d folded)", convs, adds, folded);
+    /* the conv that took the residual ends a block: it splits by rows (ops/conv.c), the
+     * others, 1x1s expanding 1 channel to 2, by channels */
+    int rows_split = -1, others_rows = 0;
+    for (int i = 0; m && i < m->g.n_nodes; i++) {
+        const hidp__node *n = &m->g.nodes[i];
+        if (n->dead || strcmp(n->op_type, "Conv"))
+            continue;
+        if (n->n_in == 4)
+            rows_split = n->split_rows;
+        else
+            others_rows += n->split_rows;
+    }
+    tap_ok(rows_split == 1 && others_rows == 0,
+           "residual: the conv that adds it splits by rows (%d), the other convs by channels "
+           "(%d by rows)", rows_split, others_rows);
     hidp_context_set_threads(CTX, 1);
     hidp_model_destroy(m);
 }
