@@ -9,12 +9,13 @@
  * writes hidp's calibration file, then times the model with: the big core alone, the little
  * core alone, both with equal shares (as prepared and tuned), both with calibrated shares (as
  * prepared, tuned with the plan then fixed, and tuned as by default: the slower core's shares
- * then back off while its quota is spent); and prints the ideal, 1 / (1 / t_big + 1 / t_little), and the tuned
- * calibrated split's efficiency against it. Each setting is a model of its own, prepared (and
- * tuned) first; then ROUNDS rounds give each setting a block of runs in turn (100 ms at least,
- * RUNS in all at least). It prints each setting's median over all its runs, and the ratios
- * taken round by round (paired), medians over the rounds. With LITTLE_CORE_PROFILE it then
- * profiles one setting's layers.
+ * then back off while its quota is spent); and prints the ideal, 1 / (1 / t_big + 1 / t_little),
+ * and the tuned calibrated split's efficiency against it. Each round also runs the two
+ * single-core settings at once, a model on each core, for the same ideal of busy cores. Each
+ * setting is a model of its own, prepared (and tuned) first; then ROUNDS rounds give each
+ * setting a block of runs in turn (100 ms at least, RUNS in all at least). It prints each
+ * setting's median over all its runs, and the ratios taken round by round (paired), medians
+ * over the rounds. With LITTLE_CORE_PROFILE it then profiles one setting's layers.
  *
  * usage: little_core CGROUP_DIR MODEL|ZOO-NAME [RUNS [ROUNDS]]
  *        (root; run by bench/little_core.sh)
@@ -22,6 +23,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,14 +365,74 @@ static size_t input_floats(const char *model, const void *onnx, size_t size)
 enum { BIG, LITTLE, EQUAL, EQUAL_TUNED, PREPARED, FIXED, NO_TAKE_BACK, NO_STRIPES, TUNED,
        N_SETTINGS };
 
+/* Both cores at once, each on a model of its own: the little core alone's model on a thread
+ * of its own (in the group; its runs bind it to PU 1), the big core alone's on the caller's
+ * thread, each run counted only when the other core was running all through it. Two cores
+ * running at once share what one alone has to itself (memory bandwidth, caches, the host's
+ * clocks): ResNet-50 alone took 57.5 ms on PU 0 and 64.5 with PU 1 running its own copy. A
+ * split of one model between the two cannot beat the ideal made of these two times. */
+typedef struct together {
+    hidp_model *little;
+    int runs;
+    double *t; /* [runs] ms */
+    atomic_int started, done;
+} together;
+
+static void *together_little(void *arg)
+{
+    together *tg = arg;
+    caller_in_group(1);
+    hidp_model_run(tg->little); /* not counted: the big core may not have started */
+    atomic_store(&tg->started, 1);
+    for (int k = 0; k < tg->runs; k++) {
+        const double t0 = now_ms();
+        hidp_model_run(tg->little);
+        tg->t[k] = now_ms() - t0;
+    }
+    atomic_store(&tg->done, 1);
+    caller_in_group(0);
+    return NULL;
+}
+
+/* Per round: the median run of each core while the other ran its own model (0: none). */
+static double together_big[MAX_ROUNDS], together_little_ms[MAX_ROUNDS];
+
+static void time_together(setting *set, int r, int little_runs)
+{
+    together tg = {.little = set[LITTLE].m, .runs = little_runs,
+                   .t = malloc((size_t)little_runs * sizeof(double))};
+    const int cap = 64 * (little_runs + 1);
+    double *big = malloc((size_t)cap * sizeof *big);
+    pthread_t th;
+    if (!tg.t || !big || pthread_create(&th, NULL, together_little, &tg) != 0) {
+        fprintf(stderr, "little_core: cannot run the two cores together\n");
+        exit(1);
+    }
+    int n = 0;
+    while (!atomic_load(&tg.done)) {
+        const int from_start = atomic_load(&tg.started);
+        const double t0 = now_ms();
+        hidp_model_run(set[BIG].m);
+        const double ms = now_ms() - t0;
+        if (from_start && !atomic_load(&tg.done) && n < cap)
+            big[n++] = ms;
+    }
+    pthread_join(th, NULL);
+    together_big[r] = n ? median(big, n) : 0;
+    together_little_ms[r] = median(tg.t, little_runs);
+    free(big);
+    free(tg.t);
+}
+
 /* Every setting gets a block of runs in each round, in turn, so a drift in this machine's speed
  * (a shared VM's neighbours) moves all of them alike and the ratios stay. Each round takes the
  * settings in a new order: in a fixed one, a setting's time depended on its place (big core
  * only, which the ideal is made of, ran 7% slower first than a copy of it placed fourth: 9.15
- * against 8.50 ms on MobileNet-V2), and rotating the order kept every setting's neighbours. Each setting gets at
- * least min_runs runs in all, and each block lasts BLOCK_MS, ten quota periods of the default
- * 10 ms: long enough for the steady state of a throttled core (the quota refills between blocks,
- * two periods, and a short block would mostly time its first full-speed burst). */
+ * against 8.50 ms on MobileNet-V2), and rotating the order kept every setting's neighbours.
+ * Each setting gets at least min_runs runs in all, and each block lasts BLOCK_MS, ten quota
+ * periods of the default 10 ms: long enough for the steady state of a throttled core (the quota
+ * refills between blocks, two periods, and a short block would mostly time its first
+ * full-speed burst). The two cores at once (time_together) take a block too, in the same turn. */
 #define BLOCK_MS 100.0
 static void time_rounds(setting *set, int rounds, int min_runs)
 {
@@ -391,19 +453,22 @@ static void time_rounds(setting *set, int rounds, int min_runs)
     }
     unsigned seed = 1;
     for (int r = 0; r < rounds; r++) {
-        int order[N_SETTINGS];
-        for (int k = 0; k < N_SETTINGS; k++)
+        int order[N_SETTINGS + 1]; /* N_SETTINGS: both single-core settings at once */
+        for (int k = 0; k <= N_SETTINGS; k++)
             order[k] = k;
-        for (int k = N_SETTINGS - 1; k > 0; k--) { /* Fisher-Yates, a fixed LCG: repeatable */
+        for (int k = N_SETTINGS; k > 0; k--) { /* Fisher-Yates, a fixed LCG: repeatable */
             seed = seed * 1103515245u + 12345u;
             const int j = (int)((seed >> 16) % (unsigned)(k + 1)), swap = order[k];
             order[k] = order[j];
             order[j] = swap;
         }
-        for (int j = 0; j < N_SETTINGS; j++) {
+        for (int j = 0; j <= N_SETTINGS; j++) {
             const int k = order[j];
             usleep((useconds_t)(2 * period_us));
-            time_block(&set[k], r, per_block[k]);
+            if (k == N_SETTINGS)
+                time_together(set, r, per_block[LITTLE]);
+            else
+                time_block(&set[k], r, per_block[k]);
         }
     }
 }
@@ -451,10 +516,32 @@ static void report(setting *set, int rounds)
         hi = eff > hi ? eff : hi;
     }
     printf("  %-37s %8.2f   (1 / (1/big + 1/little))\n", "ideal", ideal);
+    /* the same ideal of the two cores' times while both were busy (time_together) */
+    double tb[MAX_ROUNDS], tl[MAX_ROUNDS], busy_ratio[MAX_ROUNDS];
+    int nt = 0;
+    for (int r = 0; r < rounds; r++)
+        if (together_big[r] > 0 && together_little_ms[r] > 0) {
+            tb[nt] = together_big[r];
+            tl[nt] = together_little_ms[r];
+            busy_ratio[nt] = tb[nt] * tl[nt] / (tb[nt] + tl[nt]) / set[TUNED].round_med[r];
+            nt++;
+        }
+    double busy_ideal = 0;
+    if (nt) {
+        const double b = median(tb, nt), l = median(tl, nt);
+        busy_ideal = b * l / (b + l);
+        printf("  %-37s %8.2f   (of each core's time while the other ran a model of its "
+               "own:\n  %43s big %.2f ms, little %.2f, %+.0f%% and %+.0f%% on alone)\n",
+               "ideal, both cores busy", busy_ideal, "", b, l, 100.0 * (b / med[BIG] - 1),
+               100.0 * (l / med[LITTLE] - 1));
+    }
     printf("  calibrated+tuned: %.0f%% of ideal (rounds %.0f-%.0f%%); %.2fx big only, %.2fx "
            "equal split (%.2fx tuned equal); as prepared: %.0f%% of ideal\n",
            100.0 * ideal / med[TUNED], 100.0 * lo, 100.0 * hi, med[BIG] / med[TUNED],
            med[EQUAL] / med[TUNED], med[EQUAL_TUNED] / med[TUNED], 100.0 * ideal / med[PREPARED]);
+    if (nt)
+        printf("  calibrated+tuned: %.0f%% of the ideal with both cores busy (paired %.0f%%)\n",
+               100.0 * busy_ideal / med[TUNED], 100.0 * median(busy_ratio, nt));
     for (int k = 0; k < N_SETTINGS; k++) {
         long long helped = 0, taken = 0;
         if (set[k].backoffs)

@@ -4,8 +4,10 @@
 # that runs on PU 1 in it; PU 0 and PU 1 are described as two kinds of core with hwloc's XML
 # (test/data/topo/this2.xml). It prints the calibrated speeds and, for each model, the latency
 # on the big core alone, the little core alone, both with equal shares, both with calibrated
-# shares (fixed, or taken back: the default), and the ideal. Needs root, cgroup v1's cpu
-# controller and two CPUs; cleans up after itself (the group, the temporary calibration cache).
+# shares (fixed, or taken back: the default), and the ideal; then the same ideal of each core's
+# time while the other runs a model of its own (what two busy cores cost each other, splitting
+# aside). Needs root, cgroup v1's cpu controller and two CPUs; cleans up after itself (the
+# group, the temporary calibration cache).
 #
 # usage: bench/little_core.sh [-q QUOTA_PERCENT] [-p PERIOD_US] [-n RUNS] [-r ROUNDS]
 #                             [-P tuned|fixed|prepared] [MODEL...]
