@@ -404,9 +404,9 @@ static int conv_reshape(hidp__graph *gr, hidp__node *n, hidp__err *err)
      * reads by rows, and the residual of the next block's last conv. Split by rows too, each
      * worker then reads back only rows it wrote itself; split by channels (ResNet's expanding
      * 1x1s on 56x56 and 28x28 maps), half of the 1.6-3.2 MB each block passes on came from the
-     * other core's cache. By rows, ResNet-50 on two equal cores ran 1.2-2.6% faster (four
-     * in-process A/B runs, each 20 interleaved rounds); MobileNet-V2, whose residual convs are
-     * projections already split by rows, was unchanged. */
+     * other core's cache. By rows, ResNet-50 on two equal cores ran 1.2-3.1% faster (five
+     * in-process A/B runs, each 20 interleaved rounds; doc/local-level.md); MobileNet-V2, whose
+     * residual convs are projections already split by rows, was unchanged. */
     n->rows_with_residual = g.oh * g.ow >= g.mg;
     n->takes_residual = p->kind != HIDP__CONV_DEPTHWISE; /* the GEMM kinds (and conv_naive) */
     n->channel_local = p->kind == HIDP__CONV_DEPTHWISE && g.m == g.c;
