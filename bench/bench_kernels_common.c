@@ -15,6 +15,7 @@
 #include <cblas.h>
 
 #include "bench_kernels.h"
+#include "stats.h"
 
 /* Shortest timed sample: shorter items are repeated within a sample so the clock's resolution
  * and the call overhead of the clock itself stay far below the figure. */
@@ -56,18 +57,6 @@ void kb_bind_to(int cpu)
     pthread_setaffinity_np(pthread_self(), sizeof one, &one);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-double kb_median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 double kb_time_ms(const kb_opts *o, kb_work_fn fn, void *arg)
 {
     double t0 = kb_now_s();
@@ -88,7 +77,7 @@ double kb_time_ms(const kb_opts *o, kb_work_fn fn, void *arg)
         if (kb_now_s() - start >= o->budget_s)
             break;
     }
-    const double med = kb_median(s, ns);
+    const double med = bench_median(s, ns);
     if (s != local)
         free(s);
     return med * 1e3;

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "bench_kernels.h"
+#include "stats.h"
 
 typedef struct stream_job {
     int cpu;              /* CPU to bind to, -1 none */
@@ -138,7 +139,7 @@ int kb_stream_main(const kb_opts *o)
                 return 1;
             }
         }
-        const double m1 = kb_median(one, reps), ma = kb_median(all, reps);
+        const double m1 = bench_median(one, reps), ma = bench_median(all, reps);
         kb_val v[] = {{sets[s].name, 0},  {NULL, (double)sets[s].bytes}, {NULL, threads},
                       {NULL, m1},         {NULL, ma},                     {NULL, ma / threads},
                       {NULL, ma / m1}};

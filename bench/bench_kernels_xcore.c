@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "bench_kernels.h"
+#include "stats.h"
 
 /* Round trips of the handoff per sample, at most; a sample also stops after --time. */
 #define XC_TRIPS 20000
@@ -128,7 +129,7 @@ int kb_xcore_main(const kb_opts *o)
         handoff[r] = (kb_now_s() - t0) / trips / 2 * 1e9;
     }
     atomic_store_explicit(&x->turn, -1, memory_order_release);
-    const double handoff_ns = kb_median(handoff, reps);
+    const double handoff_ns = bench_median(handoff, reps);
     static const kb_col cols[] = {{"set", 5, -1},        {"bytes", 9, 0},
                                   {"handoff_ns", 10, 0}, {"other_gbs", 9, 1},
                                   {"own_gbs", 8, 1},     {"own_over_other", 14, 2}};
@@ -153,7 +154,7 @@ int kb_xcore_main(const kb_opts *o)
             other[r] = (double)sets[s].bytes / (t1 - t0) * 1e-9;
             own[r] = (double)sets[s].bytes / (t2 - t1) * 1e-9;
         }
-        const double mo = kb_median(other, reps), mw = kb_median(own, reps);
+        const double mo = bench_median(other, reps), mw = bench_median(own, reps);
         kb_val v[] = {{sets[s].name, 0},  {NULL, (double)sets[s].bytes},
                       {NULL, handoff_ns}, {NULL, mo},
                       {NULL, mw},         {NULL, mw / mo}};

@@ -37,6 +37,7 @@
 #include "../ops/sgemm.h"
 #include "../sched/calib.h"
 #include "../sched/topo.h"
+#include "stats.h"
 
 static const char *group; /* the throttled cgroup's directory */
 
@@ -179,18 +180,6 @@ typedef struct setting {
     int backoffs;      /* how many such lines */
 } setting;
 
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* The tuner's verdicts ("plan tuned: ..."), so a figure comes with the plan behind it; the
  * shares' backing off after it is counted, and its last state kept for the report. */
 static void log_tuned(void *user, int level, const char *message)
@@ -273,7 +262,7 @@ static void time_block(setting *s, int r, int runs)
     s->used.throttled += u1.throttled - u0.throttled;
     double *copy = malloc((size_t)runs * sizeof *copy);
     memcpy(copy, t, (size_t)runs * sizeof *copy);
-    s->round_med[r] = median(copy, runs);
+    s->round_med[r] = bench_median(copy, runs);
     free(copy);
     s->runs += runs;
 }
@@ -418,8 +407,8 @@ static void time_together(setting *set, int r, int little_runs)
             big[n++] = ms;
     }
     pthread_join(th, NULL);
-    together_big[r] = n ? median(big, n) : 0;
-    together_little_ms[r] = median(tg.t, little_runs);
+    together_big[r] = n ? bench_median(big, n) : 0;
+    together_little_ms[r] = bench_median(tg.t, little_runs);
     free(big);
     free(tg.t);
 }
@@ -485,7 +474,7 @@ static double paired(const setting *set, int rounds, int num, int k)
         const double b = set[BIG].round_med[r], l = set[LITTLE].round_med[r];
         ratio[r] = (num < 0 ? b * l / (b + l) : set[num].round_med[r]) / set[k].round_med[r];
     }
-    return median(ratio, rounds);
+    return bench_median(ratio, rounds);
 }
 
 /* The medians, the ideal, and the tuned split against it (overall and round by round). */
@@ -500,7 +489,7 @@ static void report(setting *set, int rounds)
            "90th percentile (the slow runs a stopped core makes)\n", fewest, most, rounds);
     double med[N_SETTINGS];
     for (int k = 0; k < N_SETTINGS; k++) {
-        med[k] = median(set[k].t, set[k].runs); /* sorts t */
+        med[k] = bench_median(set[k].t, set[k].runs); /* sorts t */
         const double p90 = set[k].t[(set[k].runs * 9 + 9) / 10 - 1];
         /* the quota runs out at most once a period, so a run longer than one can count several */
         printf("  %-37s %8.2f  p90 %8.2f   little busy %5.2f ms/run, quota ran out %5.2f times/run\n",
@@ -528,7 +517,7 @@ static void report(setting *set, int rounds)
         }
     double busy_ideal = 0;
     if (nt) {
-        const double b = median(tb, nt), l = median(tl, nt);
+        const double b = bench_median(tb, nt), l = bench_median(tl, nt);
         busy_ideal = b * l / (b + l);
         printf("  %-37s %8.2f   (of each core's time while the other ran a model of its "
                "own:\n  %43s big %.2f ms, little %.2f, %+.0f%% and %+.0f%% on alone)\n",
@@ -541,7 +530,7 @@ static void report(setting *set, int rounds)
            med[EQUAL] / med[TUNED], med[EQUAL_TUNED] / med[TUNED], 100.0 * ideal / med[PREPARED]);
     if (nt)
         printf("  calibrated+tuned: %.0f%% of the ideal with both cores busy (paired %.0f%%)\n",
-               100.0 * busy_ideal / med[TUNED], 100.0 * median(busy_ratio, nt));
+               100.0 * busy_ideal / med[TUNED], 100.0 * bench_median(busy_ratio, nt));
     for (int k = 0; k < N_SETTINGS; k++) {
         long long helped = 0, taken = 0;
         if (set[k].backoffs)
