@@ -224,10 +224,15 @@ sh "$src/bench/profile_overhead.sh" -h >"$tmp/out" 2>&1
 # it prints (both medians, the paired ratio and the rounds B won, each layer with --layers) and
 # its bad usage (exit 2) and failures (exit 1, naming the model).
 ab=${HIDP_BUILDDIR:-.}/bench/ab_env
-"$ab" --help >"$tmp/out" 2>&1
+# ab ARGS...: runs it, under a cross build's emulator when there is one (test/tap.sh)
+ab() {
+    # shellcheck disable=SC2086  # the prefix is a command and its arguments
+    ${HIDP_RUN_PREFIX:-} "$ab" "$@"
+}
+ab --help >"$tmp/out" 2>&1
 [ $? -eq 0 ] && grep -q "usage: bench/ab_env" "$tmp/out" && grep -q -- "--layers" "$tmp/out" &&
     ok "ab_env --help prints its usage" || not_ok "ab_env --help prints its usage" "$(cat "$tmp/out")"
-"$ab" -r 3 -n 2 --layers "$data/tiny_cnn.onnx" HIDP_NO_TRANSPOSED=1 >"$tmp/out" 2>&1
+ab -r 3 -n 2 --layers "$data/tiny_cnn.onnx" HIDP_NO_TRANSPOSED=1 >"$tmp/out" 2>&1
 if [ $? -eq 0 ] && grep -q "2 threads, 3 rounds of 2 runs each" "$tmp/out" &&
     grep -Eq "A \(HIDP_NO_TRANSPOSED unset\): [0-9.]+ ms, B \(HIDP_NO_TRANSPOSED=1\): [0-9.]+ ms" "$tmp/out" &&
     grep -Eq "paired A/B [0-9]+\.[0-9]{3} +\(B faster in [0-3] of 3 rounds" "$tmp/out" &&
@@ -239,15 +244,15 @@ fi
 for args in "$data/tiny_cnn.onnx" "$data/tiny_cnn.onnx =1" "-r 0 $data/tiny_cnn.onnx X=1" \
     "-t $data/tiny_cnn.onnx X=1" "--bogus $data/tiny_cnn.onnx X=1" "$data/tiny_cnn.onnx X=1 Y=2"; do
     # shellcheck disable=SC2086  # the words of $args are the arguments
-    "$ab" $args >"$tmp/out" 2>&1
+    ab $args >"$tmp/out" 2>&1
     [ $? -eq 2 ] && grep -q "^ab_env: " "$tmp/out" && ok "ab_env $args: bad usage" ||
         not_ok "ab_env $args: bad usage" "$(cat "$tmp/out")"
 done
-"$ab" "$tmp/none.onnx" X=1 >"$tmp/out" 2>&1
+ab "$tmp/none.onnx" X=1 >"$tmp/out" 2>&1
 [ $? -eq 1 ] && grep -q "^ab_env: $tmp/none.onnx: no such file" "$tmp/out" &&
     ok "ab_env on a missing model fails naming it" ||
     not_ok "ab_env on a missing model fails naming it" "$(cat "$tmp/out")"
-"$ab" "$data/unsupported_op.onnx" X=1 >"$tmp/out" 2>&1
+ab "$data/unsupported_op.onnx" X=1 >"$tmp/out" 2>&1
 [ $? -eq 1 ] && grep -q "^ab_env: .*unsupported_op.onnx: " "$tmp/out" &&
     ok "ab_env on a model it cannot prepare fails naming it" ||
     not_ok "ab_env on a model it cannot prepare fails naming it" "$(cat "$tmp/out")"
