@@ -10,8 +10,9 @@
  * caches; own_over_other is how much slower the first was.
  *
  * On the 2-vCPU EPYC VM hidp is measured on, the handoff took 220-245 ns and the other core's
- * data came at 23-32 GB/s against 54-95 GB/s from this core's own caches: the two vCPUs share
- * no cache, and a layer split by channels, whose workers each read the whole input, paid for it
+ * data came at 23-32 GB/s against 54-95 GB/s from this core's own caches: the two vCPUs shared
+ * no cache then (in other minutes the host runs them on cores that do: 47-50 ns and 74-78
+ * GB/s; bench/handoff.c), and a layer split by channels, whose workers each read the whole input, paid for it
  * (ResNet-50 on the two cores ran at 84% of twice one core's speed; a 1x1 conv's GEMM split by
  * channels took 7-23% longer per half with both cores at it than with one, and no longer when
  * each core had a copy of the input of its own).

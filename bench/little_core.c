@@ -21,6 +21,7 @@
  *        (root; run by bench/little_core.sh)
  */
 #include <dirent.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -37,6 +38,7 @@
 #include "../ops/sgemm.h"
 #include "../sched/calib.h"
 #include "../sched/topo.h"
+#include "handoff.h"
 #include "stats.h"
 
 static const char *group; /* the throttled cgroup's directory */
@@ -386,6 +388,12 @@ static void *together_little(void *arg)
 /* Per round: the median run of each core while the other ran its own model (0: none). */
 static double together_big[MAX_ROUNDS], together_little_ms[MAX_ROUNDS];
 
+/* Per round: a cache line's one-way trip between PU 0 and PU 1 at the round's start (ns; < 0:
+ * not measured). This VM's two vCPUs take 42-51 ns when the host runs them on cores sharing a
+ * cache and 220-255 ns when not, and switch every few seconds or minutes; every layer split
+ * between them pays that on the data each reads of the other's (doc/local-level.md). */
+static double round_handoff[MAX_ROUNDS];
+
 static void time_together(setting *set, int r, int little_runs)
 {
     together tg = {.little = set[LITTLE].m, .runs = little_runs,
@@ -442,6 +450,7 @@ static void time_rounds(setting *set, int rounds, int min_runs)
     }
     unsigned seed = 1;
     for (int r = 0; r < rounds; r++) {
+        round_handoff[r] = bench_handoff_ns(0, 1, 2000);
         int order[N_SETTINGS + 1]; /* N_SETTINGS: both single-core settings at once */
         for (int k = 0; k <= N_SETTINGS; k++)
             order[k] = k;
@@ -475,6 +484,42 @@ static double paired(const setting *set, int rounds, int num, int k)
         ratio[r] = (num < 0 ? b * l / (b + l) : set[num].round_med[r]) / set[k].round_med[r];
     }
     return bench_median(ratio, rounds);
+}
+
+/* The rounds' cache-line handoffs and, when they fall in two groups (the slowest over twice the
+ * fastest), the default's efficiency in each group, paired round by round: what the phase the
+ * VM was in made of the figures above. */
+static void report_handoff(const setting *set, int rounds)
+{
+    double h[MAX_ROUNDS], lo = 1e30, hi = 0;
+    int n = 0;
+    for (int r = 0; r < rounds; r++)
+        if (round_handoff[r] > 0) {
+            h[n++] = round_handoff[r];
+            lo = round_handoff[r] < lo ? round_handoff[r] : lo;
+            hi = round_handoff[r] > hi ? round_handoff[r] : hi;
+        }
+    if (n == 0)
+        return;
+    printf("cache-line handoff PU 0 <-> PU 1 at each round's start: median %.0f ns (%.0f-%.0f)\n",
+           bench_median(h, n), lo, hi);
+    if (hi <= 2 * lo)
+        return;
+    const double cut = sqrt(lo * hi);
+    for (int slow = 0; slow < 2; slow++) {
+        double eff[MAX_ROUNDS];
+        int k = 0;
+        for (int r = 0; r < rounds; r++) {
+            if (round_handoff[r] <= 0 || (round_handoff[r] >= cut) != slow)
+                continue;
+            const double b = set[BIG].round_med[r], l = set[LITTLE].round_med[r];
+            eff[k++] = b * l / (b + l) / set[TUNED].round_med[r];
+        }
+        if (k)
+            printf("  %d rounds with a handoff %s %.0f ns: the default %.0f%% of the ideal "
+                   "(paired)\n",
+                   k, slow ? "over" : "under", cut, 100.0 * bench_median(eff, k));
+    }
 }
 
 /* The medians, the ideal, and the tuned split against it (overall and round by round). */
@@ -558,6 +603,7 @@ static void report(setting *set, int rounds)
                paired(set, rounds, EQUAL, k));
     printf("  default vs no take-back: %.2fx, vs no stripes: %.2fx (paired)\n",
            paired(set, rounds, NO_TAKE_BACK, TUNED), paired(set, rounds, NO_STRIPES, TUNED));
+    report_handoff(set, rounds);
 }
 
 /* With LITTLE_CORE_PROFILE set (little_core.sh -P SETTING: tuned, fixed or prepared): `runs`

@@ -6,8 +6,9 @@
 # on the big core alone, the little core alone, both with equal shares, both with calibrated
 # shares (fixed, or taken back: the default), and the ideal; then the same ideal of each core's
 # time while the other runs a model of its own (what two busy cores cost each other, splitting
-# aside). Needs root, cgroup v1's cpu controller and two CPUs; cleans up after itself (the
-# group, the temporary calibration cache).
+# aside), and at each round's start how long a cache line takes between the two PUs (this VM
+# switches between two values, and the figures with it). Needs root, cgroup v1's cpu
+# controller and two CPUs; cleans up after itself (the group, the temporary calibration cache).
 #
 # usage: bench/little_core.sh [-q QUOTA_PERCENT] [-p PERIOD_US] [-n RUNS] [-r ROUNDS]
 #                             [-P tuned|fixed|prepared] [MODEL...]

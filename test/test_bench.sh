@@ -204,7 +204,7 @@ fi
 little=$src/bench/little_core.sh
 sh "$little" -h >"$tmp/out" 2>&1
 if [ $? -eq 0 ] && grep -q "usage: bench/little_core.sh" "$tmp/out" &&
-    grep -q "without a quota)" "$tmp/out" && grep -q "two busy cores cost each other" "$tmp/out" && [ "$(tail -n 1 "$tmp/out")" = "time per run beside its slices' wall time)." ]; then
+    grep -q "without a quota)" "$tmp/out" && grep -q "two busy cores cost each other" "$tmp/out" && grep -q "how long a cache line takes" "$tmp/out" && [ "$(tail -n 1 "$tmp/out")" = "time per run beside its slices' wall time)." ]; then
     ok "little_core.sh -h prints the header, all of it"
 else
     not_ok "little_core.sh -h prints the header, all of it" "$(cat "$tmp/out")"

@@ -1,0 +1,13 @@
+/*
+ * handoff.h - how long a cache line takes to pass between two CPUs, for benchmarks whose
+ * figures depend on it (bench/little_core.c).
+ */
+#ifndef HIDP_BENCH_HANDOFF_H
+#define HIDP_BENCH_HANDOFF_H
+
+/* One way of a cache line passed back and forth `trips` times between the calling thread, bound
+ * to CPU a for the while (its affinity is restored after), and a thread bound to CPU b: the
+ * mean in nanoseconds, or a negative value when a thread cannot be started or bound. */
+double bench_handoff_ns(int a, int b, int trips);
+
+#endif
