@@ -4,15 +4,15 @@
  * sched/): a worker reads the rows or channels of its input that the other worker computed.
  *
  * Two threads, bound to the first two CPUs this process may use. The handoff is a cache line
- * passed back and forth, each side waiting for the other's store: half the round trip is what
- * a worker waits, at least, to see that another has finished. The read rows time one pass over
- * a buffer the other core has just filled, then a second pass over it, now in this core's own
- * caches; own_over_other is how much slower the first was.
+ * passed back and forth, each side waiting for the other's store (bench/handoff.c): half the
+ * round trip is what a worker waits, at least, to see that another has finished. The read rows
+ * time one pass over a buffer the other core has just filled, then a second pass over it, now
+ * in this core's own caches; own_over_other is how much slower the first was.
  *
  * On the 2-vCPU EPYC VM hidp is measured on, the handoff took 220-245 ns and the other core's
  * data came at 23-32 GB/s against 54-95 GB/s from this core's own caches: the two vCPUs shared
  * no cache then (in other minutes the host runs them on cores that do: 47-50 ns and 74-78
- * GB/s; bench/handoff.c), and a layer split by channels, whose workers each read the whole input, paid for it
+ * GB/s), and a layer split by channels, whose workers each read the whole input, paid for it
  * (ResNet-50 on the two cores ran at 84% of twice one core's speed; a 1x1 conv's GEMM split by
  * channels took 7-23% longer per half with both cores at it than with one, and no longer when
  * each core had a copy of the input of its own).
@@ -23,6 +23,7 @@
 #include <stdlib.h>
 
 #include "bench_kernels.h"
+#include "handoff.h"
 #include "stats.h"
 
 /* Round trips of the handoff per sample, at most; a sample also stops after --time. */
@@ -36,35 +37,27 @@
 typedef float v4 __attribute__((vector_size(16)));
 
 typedef struct xc_shared {
-    _Alignas(64) atomic_int turn; /* the handoff's line: odd, the other core's move; -1: stop */
     _Alignas(64) atomic_int step; /* the reads: 2k + 1 asks for fill k, 2k + 2 says it is done */
     int other_cpu, fills;
     v4 *buf;
     size_t nv; /* v4s in buf */
 } xc_shared;
 
-/* Waits until *word is want (or, with stop set, -1); returns what it saw. */
-static int wait_for(atomic_int *word, int want, int stop)
+/* Waits until *word is want. */
+static void wait_for(atomic_int *word, int want)
 {
-    for (int polls = 1;; polls++) {
-        const int v = atomic_load_explicit(word, memory_order_acquire);
-        if (v == want || (stop && v == -1))
-            return v;
+    for (int polls = 1; atomic_load_explicit(word, memory_order_acquire) != want; polls++)
         if (polls % XC_POLLS == 0)
             sched_yield();
-    }
 }
 
-/* The other core: answers each handoff until told to stop, then fills the buffer whenever
- * asked. */
+/* The other core: fills the buffer whenever asked. */
 static void *other_core(void *arg)
 {
     xc_shared *x = arg;
     kb_bind_to(x->other_cpu);
-    for (int i = 0; wait_for(&x->turn, 2 * i + 1, 1) != -1; i++)
-        atomic_store_explicit(&x->turn, 2 * i + 2, memory_order_release);
     for (int k = 0; k < x->fills; k++) {
-        wait_for(&x->step, 2 * k + 1, 0);
+        wait_for(&x->step, 2 * k + 1);
         const v4 val = {(float)k, 1.0f, 2.0f, 3.0f};
         for (size_t i = 0; i < x->nv; i++)
             x->buf[i] = val;
@@ -104,32 +97,22 @@ int kb_xcore_main(const kb_opts *o)
         free(x), free(buf);
         return 1;
     }
-    atomic_init(&x->turn, 0);
     atomic_init(&x->step, 0);
     x->other_cpu = cpus[1];
     x->fills = reps * n_sets;
     x->buf = buf;
     kb_bind_to(cpus[0]);
+    /* the handoffs before the filling thread starts, which would share the other CPU */
+    double handoff[XC_MAX_REPS];
+    int bound = 1;
+    for (int r = 0; r < reps; r++)
+        bound &= (handoff[r] = bench_handoff_ns(cpus[0], cpus[1], XC_TRIPS, o->budget_s)) >= 0;
     pthread_t tid;
-    if (pthread_create(&tid, NULL, other_core, x) != 0) {
+    if (!bound || pthread_create(&tid, NULL, other_core, x) != 0) {
         fprintf(stderr, "bench_kernels xcore: cannot start a thread\n");
         free(x), free(buf);
         return 1;
     }
-    double handoff[XC_MAX_REPS];
-    for (int r = 0, i = 0; r < reps; r++) {
-        const double t0 = kb_now_s();
-        int trips = 0;
-        double t = t0;
-        for (; trips < XC_TRIPS && (trips % 256 || t - t0 < o->budget_s); trips++, i++) {
-            atomic_store_explicit(&x->turn, 2 * i + 1, memory_order_release);
-            wait_for(&x->turn, 2 * i + 2, 0);
-            if (trips % 256 == 255)
-                t = kb_now_s();
-        }
-        handoff[r] = (kb_now_s() - t0) / trips / 2 * 1e9;
-    }
-    atomic_store_explicit(&x->turn, -1, memory_order_release);
     const double handoff_ns = bench_median(handoff, reps);
     static const kb_col cols[] = {{"set", 5, -1},        {"bytes", 9, 0},
                                   {"handoff_ns", 10, 0}, {"other_gbs", 9, 1},
@@ -146,7 +129,7 @@ int kb_xcore_main(const kb_opts *o)
         double other[XC_MAX_REPS], own[XC_MAX_REPS];
         for (int r = 0; r < reps; r++, k++) {
             atomic_store_explicit(&x->step, 2 * k + 1, memory_order_release);
-            wait_for(&x->step, 2 * k + 2, 0);
+            wait_for(&x->step, 2 * k + 2);
             const double t0 = kb_now_s();
             sink += read_pass(buf, x->nv);
             const double t1 = kb_now_s();

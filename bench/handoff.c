@@ -15,7 +15,6 @@
 typedef struct line {
     _Alignas(64) atomic_int turn; /* odd: the other CPU's move; -1: stop */
     int cpu;
-    int bound; /* set by the other thread: 1 bound, -1 could not bind */
 } line;
 
 static int bind_to(int cpu)
@@ -48,11 +47,18 @@ static void *other_side(void *arg)
     return NULL;
 }
 
-double bench_handoff_ns(int a, int b, int trips)
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+double bench_handoff_ns(int a, int b, int max_trips, double budget_s)
 {
     static line l; /* one measurement at a time */
     cpu_set_t saved;
-    if (trips < 1 || pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) != 0 ||
+    if (max_trips < 1 || pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) != 0 ||
         bind_to(a) != 0)
         return -1;
     atomic_init(&l.turn, -2); /* until the other side is bound */
@@ -63,15 +69,15 @@ double bench_handoff_ns(int a, int b, int trips)
         while (atomic_load(&l.turn) == -2)
             sched_yield();
         if (atomic_load(&l.turn) == 0) {
-            struct timespec t0, t1;
-            clock_gettime(CLOCK_MONOTONIC, &t0);
-            for (int i = 0; i < trips; i++) {
-                atomic_store_explicit(&l.turn, 2 * i + 1, memory_order_release);
-                wait_for(&l.turn, 2 * i + 2);
+            const double t0 = now_s();
+            int trips = 0, out_of_time = 0;
+            while (trips < max_trips && !out_of_time) {
+                atomic_store_explicit(&l.turn, 2 * trips + 1, memory_order_release);
+                wait_for(&l.turn, 2 * trips + 2);
+                if (++trips % 256 == 0 && budget_s > 0)
+                    out_of_time = now_s() - t0 >= budget_s;
             }
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) /
-                 trips / 2;
+            ns = (now_s() - t0) / trips / 2 * 1e9;
         }
         atomic_store_explicit(&l.turn, -1, memory_order_release);
         pthread_join(tid, NULL);

@@ -450,7 +450,7 @@ static void time_rounds(setting *set, int rounds, int min_runs)
     }
     unsigned seed = 1;
     for (int r = 0; r < rounds; r++) {
-        round_handoff[r] = bench_handoff_ns(0, 1, 2000);
+        round_handoff[r] = bench_handoff_ns(0, 1, 2000, 0);
         int order[N_SETTINGS + 1]; /* N_SETTINGS: both single-core settings at once */
         for (int k = 0; k <= N_SETTINGS; k++)
             order[k] = k;
@@ -491,18 +491,16 @@ static double paired(const setting *set, int rounds, int num, int k)
  * VM was in made of the figures above. */
 static void report_handoff(const setting *set, int rounds)
 {
-    double h[MAX_ROUNDS], lo = 1e30, hi = 0;
+    double h[MAX_ROUNDS];
     int n = 0;
     for (int r = 0; r < rounds; r++)
-        if (round_handoff[r] > 0) {
+        if (round_handoff[r] > 0)
             h[n++] = round_handoff[r];
-            lo = round_handoff[r] < lo ? round_handoff[r] : lo;
-            hi = round_handoff[r] > hi ? round_handoff[r] : hi;
-        }
     if (n == 0)
         return;
+    const double med = bench_median(h, n), lo = h[0], hi = h[n - 1]; /* sorted */
     printf("cache-line handoff PU 0 <-> PU 1 at each round's start: median %.0f ns (%.0f-%.0f)\n",
-           bench_median(h, n), lo, hi);
+           med, lo, hi);
     if (hi <= 2 * lo)
         return;
     const double cut = sqrt(lo * hi);
