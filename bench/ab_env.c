@@ -40,13 +40,6 @@ static const char usage[] =
     "  --layers    then profile 20 runs of each, in turn, and print each layer's\n"
     "              wall time in A and in B\n";
 
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
-
 typedef struct side {
     hidp_context *ctx;
     hidp_model *m;
@@ -94,9 +87,9 @@ static double block(hidp_model *m, int runs, double *t)
 {
     hidp_model_run(m);
     for (int k = 0; k < runs; k++) {
-        const double t0 = now_ms();
+        const double t0 = bench_now_ms();
         hidp_model_run(m);
-        t[k] = now_ms() - t0;
+        t[k] = bench_now_ms() - t0;
     }
     return bench_median(t, runs);
 }

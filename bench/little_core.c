@@ -43,13 +43,6 @@
 
 static const char *group; /* the throttled cgroup's directory */
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* Moves thread tid into the cgroup directory dir (its tasks file). */
 static int move_task(const char *dir, long tid)
 {
@@ -153,12 +146,12 @@ static void *probe_main(void *arg)
     const hidp__sgemm_call call = {.kern = kern, .m = M, .n = N, .k = K, .a_packed = a,
                                    .b_src = &bm, .c = c, .ldc = N};
     long runs = 0;
-    const double t0 = now_ms();
-    while (now_ms() - t0 < 300) { /* several quota periods */
+    const double t0 = bench_now_ms();
+    while (bench_now_ms() - t0 < 300) { /* several quota periods */
         hidp__sgemm(&call, 0, M, s);
         runs++;
     }
-    p->gflops = 2.0 * M * N * K * (double)runs / ((now_ms() - t0) * 1e-3) * 1e-9;
+    p->gflops = 2.0 * M * N * K * (double)runs / ((bench_now_ms() - t0) * 1e-3) * 1e-9;
     free(a), free(b), free(c), free(s);
     return NULL;
 }
@@ -235,11 +228,11 @@ static void set_up(setting *s, const char *model, const void *onnx, size_t size,
     move_pu1_threads(0);
     if (on_little(s))
         caller_in_group(1);
-    const double tune0 = now_ms();
+    const double tune0 = bench_now_ms();
     const int tuning_runs = hidp_model_tune(s->m);
     if (s->tune && tuning_runs > 0)
         printf("  %s: (tuning: %d runs, %.2f s)\n", s->label, tuning_runs,
-               (now_ms() - tune0) * 1e-3);
+               (bench_now_ms() - tune0) * 1e-3);
     if (on_little(s))
         caller_in_group(0);
 }
@@ -253,9 +246,9 @@ static void time_block(setting *s, int r, int runs)
     double *t = s->t + s->runs;
     const usage u0 = group_usage();
     for (int k = 0; k < runs; k++) {
-        const double t0 = now_ms();
+        const double t0 = bench_now_ms();
         hidp_model_run(s->m);
-        t[k] = now_ms() - t0;
+        t[k] = bench_now_ms() - t0;
     }
     const usage u1 = group_usage();
     if (on_little(s))
@@ -376,9 +369,9 @@ static void *together_little(void *arg)
     hidp_model_run(tg->little); /* not counted: the big core may not have started */
     atomic_store(&tg->started, 1);
     for (int k = 0; k < tg->runs; k++) {
-        const double t0 = now_ms();
+        const double t0 = bench_now_ms();
         hidp_model_run(tg->little);
-        tg->t[k] = now_ms() - t0;
+        tg->t[k] = bench_now_ms() - t0;
     }
     atomic_store(&tg->done, 1);
     caller_in_group(0);
@@ -408,9 +401,9 @@ static void time_together(setting *set, int r, int little_runs)
     int n = 0;
     while (!atomic_load(&tg.done)) {
         const int from_start = atomic_load(&tg.started);
-        const double t0 = now_ms();
+        const double t0 = bench_now_ms();
         hidp_model_run(set[BIG].m);
-        const double ms = now_ms() - t0;
+        const double ms = bench_now_ms() - t0;
         if (from_start && !atomic_load(&tg.done) && n < cap)
             big[n++] = ms;
     }
@@ -436,9 +429,9 @@ static void time_rounds(setting *set, int rounds, int min_runs)
     const long period_us = group_period_us();
     int per_block[N_SETTINGS];
     for (int k = 0; k < N_SETTINGS; k++) {
-        const double t0 = now_ms();
+        const double t0 = bench_now_ms();
         hidp_model_run(set[k].m);
-        const double est = now_ms() - t0 > 0.01 ? now_ms() - t0 : 0.01;
+        const double est = bench_now_ms() - t0 > 0.01 ? bench_now_ms() - t0 : 0.01;
         const int for_runs = (min_runs + rounds - 1) / rounds, for_time = (int)(BLOCK_MS / est) + 1;
         per_block[k] = for_runs > for_time ? for_runs : for_time;
         per_block[k] = per_block[k] > 5000 / rounds ? 5000 / rounds : per_block[k];

@@ -4,6 +4,7 @@
 #include "stats.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -15,4 +16,11 @@ double bench_median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double bench_now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }

@@ -8,4 +8,7 @@
  * place. */
 double bench_median(double *v, int n);
 
+/* Now on CLOCK_MONOTONIC, in milliseconds (for differences only). */
+double bench_now_ms(void);
+
 #endif

@@ -10,17 +10,20 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#include <stdatomic.h>
 
 /* 1: PREFETCHW runs; 0: it does not; -1: not asked yet (two first callers find the same). */
-static int prfchw = -1;
+static atomic_int prfchw = -1;
 
-static int have_prfchw(void)
+static int can_prefetch_write(void)
 {
-    if (prfchw < 0) {
+    int have = atomic_load_explicit(&prfchw, memory_order_relaxed);
+    if (have < 0) {
         unsigned a, b, c, d;
-        prfchw = __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & bit_PRFCHW);
+        have = __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & bit_PRFCHW);
+        atomic_store_explicit(&prfchw, have, memory_order_relaxed);
     }
-    return prfchw;
+    return have;
 }
 
 static inline void prefetch_line(const float *p)
@@ -28,7 +31,7 @@ static inline void prefetch_line(const float *p)
     __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
 }
 #else
-static int have_prfchw(void)
+static int can_prefetch_write(void)
 {
     return 1;
 }
@@ -44,7 +47,7 @@ static inline void prefetch_line(const float *p)
 
 void hidp__prefetch_for_write(const float *p, int64_t n)
 {
-    if (n <= 0 || !have_prfchw())
+    if (n <= 0 || !can_prefetch_write())
         return;
     for (int64_t i = 0; i < n; i += LINE_FLOATS)
         prefetch_line(p + i);
