@@ -6,11 +6,11 @@
  * that do not, and every layer split between them pays for it (doc/local-level.md).
  */
 #include "handoff.h"
+#include "stats.h"
 
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <time.h>
 
 typedef struct line {
     _Alignas(64) atomic_int turn; /* odd: the other CPU's move; -1: stop */
@@ -47,13 +47,6 @@ static void *other_side(void *arg)
     return NULL;
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 double bench_handoff_ns(int a, int b, int max_trips, double budget_s)
 {
     static line l; /* one measurement at a time */
@@ -69,15 +62,15 @@ double bench_handoff_ns(int a, int b, int max_trips, double budget_s)
         while (atomic_load(&l.turn) == -2)
             sched_yield();
         if (atomic_load(&l.turn) == 0) {
-            const double t0 = now_s();
+            const double t0 = bench_now_ms();
             int trips = 0, out_of_time = 0;
             while (trips < max_trips && !out_of_time) {
                 atomic_store_explicit(&l.turn, 2 * trips + 1, memory_order_release);
                 wait_for(&l.turn, 2 * trips + 2);
                 if (++trips % 256 == 0 && budget_s > 0)
-                    out_of_time = now_s() - t0 >= budget_s;
+                    out_of_time = (bench_now_ms() - t0) * 1e-3 >= budget_s;
             }
-            ns = (now_s() - t0) / trips / 2 * 1e9;
+            ns = (bench_now_ms() - t0) / trips / 2 * 1e6;
         }
         atomic_store_explicit(&l.turn, -1, memory_order_release);
         pthread_join(tid, NULL);

@@ -464,6 +464,19 @@ static void time_rounds(setting *set, int rounds, int min_runs)
     }
 }
 
+/* The ideal of a big core and a little one that take big and little ms alone: both at once,
+ * each on its part in proportion to its speed, 1 / (1 / big + 1 / little). */
+static double ideal_ms(double big, double little)
+{
+    return big * little / (big + little);
+}
+
+/* Round r's ideal, of its big core alone's and little core alone's medians. */
+static double round_ideal(const setting *set, int r)
+{
+    return ideal_ms(set[BIG].round_med[r], set[LITTLE].round_med[r]);
+}
+
 /* The median over rounds of round r's median of setting `num` over setting k's (num -1: the
  * round's ideal). This VM's speed jumps by a third for seconds at a time, so a setting's median
  * over all its runs can catch a fast phase that another's missed; within one round (a few
@@ -472,10 +485,8 @@ static void time_rounds(setting *set, int rounds, int min_runs)
 static double paired(const setting *set, int rounds, int num, int k)
 {
     double ratio[MAX_ROUNDS];
-    for (int r = 0; r < rounds; r++) {
-        const double b = set[BIG].round_med[r], l = set[LITTLE].round_med[r];
-        ratio[r] = (num < 0 ? b * l / (b + l) : set[num].round_med[r]) / set[k].round_med[r];
-    }
+    for (int r = 0; r < rounds; r++)
+        ratio[r] = (num < 0 ? round_ideal(set, r) : set[num].round_med[r]) / set[k].round_med[r];
     return bench_median(ratio, rounds);
 }
 
@@ -503,8 +514,7 @@ static void report_handoff(const setting *set, int rounds)
         for (int r = 0; r < rounds; r++) {
             if (round_handoff[r] <= 0 || (round_handoff[r] >= cut) != slow)
                 continue;
-            const double b = set[BIG].round_med[r], l = set[LITTLE].round_med[r];
-            eff[k++] = b * l / (b + l) / set[TUNED].round_med[r];
+            eff[k++] = round_ideal(set, r) / set[TUNED].round_med[r];
         }
         if (k)
             printf("  %d rounds with a handoff %s %.0f ns: the default %.0f%% of the ideal "
@@ -532,11 +542,10 @@ static void report(setting *set, int rounds)
                set[k].label, med[k], p90, (double)set[k].used.cpu_ns * 1e-6 / set[k].runs,
                (double)set[k].used.throttled / set[k].runs);
     }
-    const double ideal = med[BIG] * med[LITTLE] / (med[BIG] + med[LITTLE]);
+    const double ideal = ideal_ms(med[BIG], med[LITTLE]);
     double lo = 1e9, hi = 0;
     for (int r = 0; r < rounds; r++) {
-        const double b = set[BIG].round_med[r], l = set[LITTLE].round_med[r];
-        const double eff = b * l / (b + l) / set[TUNED].round_med[r];
+        const double eff = round_ideal(set, r) / set[TUNED].round_med[r];
         lo = eff < lo ? eff : lo;
         hi = eff > hi ? eff : hi;
     }
@@ -548,13 +557,13 @@ static void report(setting *set, int rounds)
         if (together_big[r] > 0 && together_little_ms[r] > 0) {
             tb[nt] = together_big[r];
             tl[nt] = together_little_ms[r];
-            busy_ratio[nt] = tb[nt] * tl[nt] / (tb[nt] + tl[nt]) / set[TUNED].round_med[r];
+            busy_ratio[nt] = ideal_ms(tb[nt], tl[nt]) / set[TUNED].round_med[r];
             nt++;
         }
     double busy_ideal = 0;
     if (nt) {
         const double b = bench_median(tb, nt), l = bench_median(tl, nt);
-        busy_ideal = b * l / (b + l);
+        busy_ideal = ideal_ms(b, l);
         printf("  %-37s %8.2f   (of each core's time while the other ran a model of its "
                "own:\n  %43s big %.2f ms, little %.2f, %+.0f%% and %+.0f%% on alone)\n",
                "ideal, both cores busy", busy_ideal, "", b, l, 100.0 * (b / med[BIG] - 1),
