@@ -130,9 +130,13 @@ int hidp_context_set_threads(hidp_context *ctx, int threads)
     return 0;
 }
 
+/* A log line's longest: the tuner's verdict lists every whole-run candidate and its median,
+ * about 1 KB with the executor's stripes (an error message's 512 bytes cut it short). */
+#define LOG_LINE_MAX 4096
+
 static void vlog(hidp_context *ctx, int level, const char *fmt, va_list ap)
 {
-    char buf[HIDP__ERRLEN];
+    char buf[LOG_LINE_MAX];
     if (!ctx || !ctx->log || level > ctx->log_level)
         return;
     vsnprintf(buf, sizeof buf, fmt, ap);

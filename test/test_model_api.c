@@ -408,12 +408,14 @@ static void test_model_flatten(void)
 }
 
 static char log_seen[512];
+static size_t log_longest; /* the longest line logged */
 
 static void log_fn(void *user, int level, const char *msg)
 {
     (void)user;
     if (level == HIDP_LOG_DEBUG && strstr(msg, "arena"))
         snprintf(log_seen, sizeof log_seen, "%s", msg);
+    log_longest = strlen(msg) > log_longest ? strlen(msg) : log_longest;
 }
 
 static void test_context(void)
@@ -428,6 +430,15 @@ static void test_context(void)
     hidp_model *m = chain_model();
     rc = m ? hidp_model_prepare(m) : -1;
     tap_ok(rc == 0 && strstr(log_seen, "arena"), "prepare logs its memory plan: %s", log_seen);
+    /* the tuner's verdict, every candidate and its median, runs to about 1 KB */
+    char line[1500];
+    memset(line, 'x', sizeof line - 1);
+    line[sizeof line - 1] = '\0';
+    log_longest = 0;
+    hidp__log(CTX, HIDP_LOG_DEBUG, "plan tuned from: %s", line);
+    tap_ok(log_longest == strlen("plan tuned from: ") + strlen(line),
+           "a log line of %zu bytes reaches the callback whole (%zu)",
+           strlen("plan tuned from: ") + strlen(line), log_longest);
     hidp_context_set_log(CTX, NULL, NULL, HIDP_LOG_ERROR);
     hidp_model_destroy(m);
 }
