@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../engine/hidp.h"
+#include "input.h"
 #include "stats.h"
 
 enum { MAX_ROUNDS = 200, MAX_RUNS = 1000 };
@@ -57,15 +58,8 @@ static int set_up(side *s, const char *model, const void *onnx, size_t size, int
                   : hidp_model_load(s->ctx, model, &s->m);
     if (rc == 0)
         rc = hidp_model_prepare(s->m);
-    hidp_tensor_info ti;
-    if (rc == 0)
-        rc = hidp_model_input_info(s->m, 0, &ti);
-    size_t n = 1;
-    for (int i = 0; rc == 0 && i < ti.ndim; i++)
-        n *= (size_t)(ti.dims[i] > 0 ? ti.dims[i] : 1);
-    float *in = rc == 0 ? malloc(n * sizeof *in) : NULL;
-    for (size_t i = 0; in && i < n; i++)
-        in[i] = (float)((i * 7919) % 1000) / 500.0f - 1.0f;
+    size_t n = 0;
+    float *in = rc == 0 ? bench_model_input(s->m, &n) : NULL;
     if (rc == 0 && !in)
         rc = HIDP_ENOMEM;
     if (rc == 0)

@@ -43,9 +43,6 @@ double kb_now_s(void);
 /* The CPUs this process may run on, up to max, in order; how many. */
 int kb_allowed_cpus(int *cpus, int max);
 
-/* Binds the calling thread to CPU cpu, best effort. */
-void kb_bind_to(int cpu);
-
 /* Fills n floats with a fixed pseudo-random sequence in [-1, 1). */
 void kb_fill(float *x, size_t n, uint64_t seed);
 

@@ -48,15 +48,6 @@ int kb_allowed_cpus(int *cpus, int max)
     return n;
 }
 
-/* Binds the calling thread to CPU cpu, best effort (a bench runs on, unbound, if it cannot). */
-void kb_bind_to(int cpu)
-{
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
-}
-
 double kb_time_ms(const kb_opts *o, kb_work_fn fn, void *arg)
 {
     double t0 = kb_now_s();

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "bench_kernels.h"
+#include "handoff.h"
 #include "stats.h"
 
 typedef struct stream_job {
@@ -34,7 +35,7 @@ static void *stream_thread(void *arg)
 {
     stream_job *j = arg;
     if (j->cpu >= 0)
-        kb_bind_to(j->cpu);
+        bench_bind_to(j->cpu);
     float *x = aligned_alloc(64, (j->n * sizeof(float) + 63) / 64 * 64);
     float *y = aligned_alloc(64, (j->n * sizeof(float) + 63) / 64 * 64);
     if (!x || !y) {

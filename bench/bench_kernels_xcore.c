@@ -55,7 +55,7 @@ static void wait_for(atomic_int *word, int want)
 static void *other_core(void *arg)
 {
     xc_shared *x = arg;
-    kb_bind_to(x->other_cpu);
+    bench_bind_to(x->other_cpu);
     for (int k = 0; k < x->fills; k++) {
         wait_for(&x->step, 2 * k + 1);
         const v4 val = {(float)k, 1.0f, 2.0f, 3.0f};
@@ -101,7 +101,7 @@ int kb_xcore_main(const kb_opts *o)
     x->other_cpu = cpus[1];
     x->fills = reps * n_sets;
     x->buf = buf;
-    kb_bind_to(cpus[0]);
+    bench_bind_to(cpus[0]);
     /* the handoffs before the filling thread starts, which would share the other CPU */
     double handoff[XC_MAX_REPS];
     int bound = 1;

@@ -17,7 +17,7 @@ typedef struct line {
     int cpu;
 } line;
 
-static int bind_to(int cpu)
+int bench_bind_to(int cpu)
 {
     cpu_set_t one;
     CPU_ZERO(&one);
@@ -41,7 +41,7 @@ static int wait_for(atomic_int *turn, int want)
 static void *other_side(void *arg)
 {
     line *l = arg;
-    atomic_store(&l->turn, bind_to(l->cpu) == 0 ? 0 : -1);
+    atomic_store(&l->turn, bench_bind_to(l->cpu) == 0 ? 0 : -1);
     for (int i = 0; wait_for(&l->turn, 2 * i + 1) != -1; i++)
         atomic_store_explicit(&l->turn, 2 * i + 2, memory_order_release);
     return NULL;
@@ -52,7 +52,7 @@ double bench_handoff_ns(int a, int b, int max_trips, double budget_s)
     static line l; /* one measurement at a time */
     cpu_set_t saved;
     if (max_trips < 1 || pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) != 0 ||
-        bind_to(a) != 0)
+        bench_bind_to(a) != 0)
         return -1;
     atomic_init(&l.turn, -2); /* until the other side is bound */
     l.cpu = b;

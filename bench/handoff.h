@@ -11,4 +11,8 @@
  * nanoseconds, or a negative value when a thread cannot be started or bound. */
 double bench_handoff_ns(int a, int b, int max_trips, double budget_s);
 
+/* Binds the calling thread to CPU cpu: 0, or pthread_setaffinity_np's error (a benchmark may
+ * run on unbound). */
+int bench_bind_to(int cpu);
+
 #endif

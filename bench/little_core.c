@@ -39,6 +39,7 @@
 #include "../sched/calib.h"
 #include "../sched/topo.h"
 #include "handoff.h"
+#include "input.h"
 #include "stats.h"
 
 static const char *group; /* the throttled cgroup's directory */
@@ -322,28 +323,24 @@ static int calibrate(void)
     return 0;
 }
 
-/* Floats in the model's first input (model is a file, or onnx holds a zoo model's bytes);
- * 0 after saying why when it does not load. */
-static size_t input_floats(const char *model, const void *onnx, size_t size)
+/* The benchmarks' input for the model (model is a file, or onnx holds a zoo model's bytes),
+ * its length in *n; NULL after saying why when it does not load. */
+static float *model_input(const char *model, const void *onnx, size_t size, size_t *n)
 {
     hidp_context *ctx;
     hidp_model *m;
-    size_t n = 0;
+    float *in = NULL;
     hidp_context_create(&ctx, 0);
     const int rc = onnx ? hidp_model_load_memory(ctx, onnx, size, &m)
                         : hidp_model_load(ctx, model, &m);
-    hidp_tensor_info ti;
-    if (rc == 0 && hidp_model_input_info(m, 0, &ti) == 0) {
-        n = 1;
-        for (int i = 0; i < ti.ndim; i++)
-            n *= (size_t)(ti.dims[i] > 0 ? ti.dims[i] : 1);
-    } else {
+    if (rc == 0 && !(in = bench_model_input(m, n)))
+        fprintf(stderr, "little_core: %s: no input, or out of memory\n", model);
+    else if (rc != 0)
         fprintf(stderr, "little_core: %s\n", hidp_context_last_error(ctx));
-    }
     if (rc == 0)
         hidp_model_destroy(m);
     hidp_context_destroy(ctx);
-    return n;
+    return in;
 }
 
 enum { BIG, LITTLE, EQUAL, EQUAL_TUNED, PREPARED, FIXED, NO_TAKE_BACK, NO_STRIPES, TUNED,
@@ -674,12 +671,10 @@ int main(int argc, char **argv)
         }
         hidp_context_destroy(zoo);
     }
-    const size_t n = input_floats(argv[2], onnx, size);
-    float *in = n ? malloc(n * sizeof *in) : NULL;
+    size_t n;
+    float *in = model_input(argv[2], onnx, size, &n);
     if (!in)
         return 1;
-    for (size_t i = 0; i < n; i++)
-        in[i] = (float)((i * 7919) % 1000) / 500.0f - 1.0f;
     const int cal = HIDP_SPLIT_CALIBRATED, eq = HIDP_SPLIT_EQUAL;
     setting set[N_SETTINGS] = {
         [BIG] = {"big core only", 1, cal, 0, "0"},
