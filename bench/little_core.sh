@@ -11,17 +11,19 @@
 # controller and two CPUs; cleans up after itself (the group, the temporary calibration cache).
 #
 # usage: bench/little_core.sh [-q QUOTA_PERCENT] [-p PERIOD_US] [-n RUNS] [-r ROUNDS]
-#                             [-P tuned|fixed|prepared] [MODEL...]
+#                             [-P tuned|fixed|prepared] [-e NAME=VALUE] [MODEL...]
 #        (default: -q 40 -p 10000 -n 40 -r 20 resnet50 mobilenet_v2; -q 100 leaves the two
 #        cores equal, which shows what splitting layers costs without a quota)
 # Each setting gets RUNS runs in all, in ROUNDS blocks of at least 100 ms taken in turn with the
 # other settings'; the ratios are also given round by round (paired), which this VM's phases of
 # fast and slow seconds move less than medians over all runs. -P profiles that setting's layers
 # after the timed rounds (wall, big and little core's time per layer; the little core's CPU
-# time per run beside its slices' wall time).
+# time per run beside its slices' wall time). -e times the default once more with the variable
+# NAME set to VALUE while it is prepared and tuned (a knob the engine reads at prepare), in the
+# same rounds, and prints the two paired: an A/B under the quota.
 set -eu
 quota=40 period=10000 runs=40 rounds=20
-while getopts "q:p:n:r:P:h" opt; do
+while getopts "q:p:n:r:P:e:h" opt; do
     case $opt in
     q) quota=$OPTARG ;;
     p) period=$OPTARG ;;
@@ -29,6 +31,7 @@ while getopts "q:p:n:r:P:h" opt; do
     r) rounds=$OPTARG ;;
     P) case $OPTARG in tuned | fixed | prepared) ;; *) echo "little_core.sh: -P tuned, fixed or prepared" >&2; exit 2 ;; esac
        export LITTLE_CORE_PROFILE=$OPTARG ;;
+    e) export LITTLE_CORE_AB=$OPTARG ;;
     h) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) exit 2 ;;
     esac
