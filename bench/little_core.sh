@@ -31,7 +31,8 @@ while getopts "q:p:n:r:P:e:h" opt; do
     r) rounds=$OPTARG ;;
     P) case $OPTARG in tuned | fixed | prepared) ;; *) echo "little_core.sh: -P tuned, fixed or prepared" >&2; exit 2 ;; esac
        export LITTLE_CORE_PROFILE=$OPTARG ;;
-    e) export LITTLE_CORE_AB=$OPTARG ;;
+    e) case $OPTARG in ?*=*) ;; *) echo "little_core.sh: -e NAME=VALUE" >&2; exit 2 ;; esac
+       export LITTLE_CORE_AB=$OPTARG ;;
     h) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) exit 2 ;;
     esac

@@ -204,7 +204,7 @@ fi
 little=$src/bench/little_core.sh
 sh "$little" -h >"$tmp/out" 2>&1
 if [ $? -eq 0 ] && grep -q "usage: bench/little_core.sh" "$tmp/out" &&
-    grep -q "without a quota)" "$tmp/out" && grep -q "two busy cores cost each other" "$tmp/out" && grep -q "how long a cache line takes" "$tmp/out" && [ "$(tail -n 1 "$tmp/out")" = "time per run beside its slices' wall time)." ]; then
+    grep -q "without a quota)" "$tmp/out" && grep -q "two busy cores cost each other" "$tmp/out" && grep -q "how long a cache line takes" "$tmp/out" && [ "$(tail -n 1 "$tmp/out")" = "same rounds, and prints the two paired: an A/B under the quota." ]; then
     ok "little_core.sh -h prints the header, all of it"
 else
     not_ok "little_core.sh -h prints the header, all of it" "$(cat "$tmp/out")"
@@ -212,6 +212,9 @@ fi
 sh "$little" -P bogus >"$tmp/out" 2>&1
 [ $? -eq 2 ] && grep -q -- "-P tuned, fixed or prepared" "$tmp/out" && ok "little_core.sh -P bogus is bad usage" ||
     not_ok "little_core.sh -P bogus is bad usage" "$(cat "$tmp/out")"
+sh "$little" -e NOEQUALS >"$tmp/out" 2>&1
+[ $? -eq 2 ] && grep -q -- "-e NAME=VALUE" "$tmp/out" && ok "little_core.sh -e without a value is bad usage" ||
+    not_ok "little_core.sh -e without a value is bad usage" "$(cat "$tmp/out")"
 sh "$little" -x >"$tmp/out" 2>&1
 [ $? -eq 2 ] && ok "little_core.sh -x is bad usage" || not_ok "little_core.sh -x is bad usage" "$(cat "$tmp/out")"
 sh "$src/bench/profile_overhead.sh" -h >"$tmp/out" 2>&1
