@@ -660,6 +660,8 @@ int main(int argc, char **argv)
                         "(run it through bench/little_core.sh, which makes the group)\n");
         return 2;
     }
+    /* line by line: a run the script's timeout stops keeps what it had printed */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     group = argv[1];
     const int min_runs = argc > 3 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 21;
     int rounds = argc > 4 ? atoi(argv[4]) : 20;
