@@ -189,6 +189,11 @@ void hidp__exec_plan_all(hidp__exec *e)
     e->any_split = 0;
     for (int i = 0; i < g->n_nodes; i++)
         e->any_split |= !solo(e, i);
+    /* A stripe in force is worker 1's band, though each of its layers may be worker 0's alone
+     * (one wake-up repays a stripe where it repays none of its layers): without it counted,
+     * nothing split meant worker 1 was not woken, and worker 0 waited forever for its band. */
+    for (int s = 0; s < e->n_stripes; s++)
+        e->any_split |= e->stripe_on[s];
     for (int i = 0, seg = 0; i < g->n_nodes; i++) {
         e->barrier_after[i] =
             e->any_split && (i == g->n_nodes - 1 || !joins_segment(e, seg, i + 1));
