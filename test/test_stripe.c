@@ -202,6 +202,36 @@ static int runs_against(hidp_model *m, int runs, const float *a, const float *b,
     return 0;
 }
 
+/* Inputs a and b for a zoo model at size x size, the model loaded (tuning off) in a context of
+ * its own, and its 1-thread outputs for them in ra and rb (1000 each): what two-worker runs are
+ * checked against. 0, or the error. */
+static int one_thread_refs(const char *name, int size, hidp_context **ctx, hidp_model **m,
+                           float **a, float **b, float *ra, float *rb)
+{
+    const size_t count = (size_t)3 * size * size;
+    *a = malloc(count * sizeof **a);
+    *b = malloc(count * sizeof **b);
+    int rc = *a && *b ? hidp_context_create(ctx, 0) : HIDP_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        (*a)[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
+        (*b)[i] = (float)((i * 104729) % 89) / 44.0f - 1.0f;
+    }
+    if (rc == 0) {
+        hidp_context_set_tuning(*ctx, 0);
+        rc = load_zoo(*ctx, name, size, m);
+    }
+    if (rc == 0)
+        rc = hidp_model_prepare(*m);
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        const float *out;
+        size_t n;
+        if ((rc = hidp_model_set_input(*m, 0, k ? *b : *a, count)) == 0 &&
+            (rc = hidp_model_run(*m)) == 0 && (rc = hidp_model_output(*m, 0, &out, &n)) == 0)
+            memcpy(k ? rb : ra, out, 1000 * sizeof *ra);
+    }
+    return rc;
+}
+
 /* A model on two workers of speeds 3 and 1, helping (the plan as prepared): stripes in force,
  * delivered by worker 1. Then with deadlines of seconds: worker 1 stalled 200 ms within each
  * stripe, taken back by worker 0, which goes on from the node worker 1 reached (200 ms: longer
@@ -211,30 +241,12 @@ static int runs_against(hidp_model *m, int runs, const float *a, const float *b,
 static void check_runs(const char *name, int size)
 {
     const size_t count = (size_t)3 * size * size;
-    float *a = malloc(count * sizeof *a), *b = malloc(count * sizeof *b);
+    float *a = NULL, *b = NULL;
     float ra[1000], rb[1000];
     hidp_context *ctx = NULL;
     hidp_model *m = NULL;
     double worst = 0;
-    int rc = a && b ? hidp_context_create(&ctx, 0) : HIDP_ENOMEM;
-    for (size_t i = 0; a && b && i < count; i++) {
-        a[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
-        b[i] = (float)((i * 104729) % 89) / 44.0f - 1.0f;
-    }
-    if (rc == 0) {
-        hidp_context_set_tuning(ctx, 0);
-        rc = load_zoo(ctx, name, size, &m);
-    }
-    if (rc == 0)
-        rc = hidp_model_prepare(m);
-    const float *out;
-    size_t n;
-    if (rc == 0 && (rc = hidp_model_set_input(m, 0, a, count)) == 0 &&
-        (rc = hidp_model_run(m)) == 0 && (rc = hidp_model_output(m, 0, &out, &n)) == 0)
-        memcpy(ra, out, sizeof ra);
-    if (rc == 0 && (rc = hidp_model_set_input(m, 0, b, count)) == 0 &&
-        (rc = hidp_model_run(m)) == 0 && (rc = hidp_model_output(m, 0, &out, &n)) == 0)
-        memcpy(rb, out, sizeof rb);
+    int rc = one_thread_refs(name, size, &ctx, &m, &a, &b, ra, rb);
     if (!tap_ok(rc == 0, "%s at %d: runs on one thread", name, size))
         goto done;
     hidp_context_set_threads(ctx, 2);
@@ -346,29 +358,13 @@ done:
 static void check_lone_stripes(const char *name, int size)
 {
     const size_t count = (size_t)3 * size * size;
-    float *a = malloc(count * sizeof *a), *b = malloc(count * sizeof *b);
+    float *a = NULL, *b = NULL;
     float ra[1000], rb[1000];
     hidp_context *ctx = NULL;
     hidp_model *m = NULL;
     double worst = 0;
-    int rc = a && b && write_kinds("wake_us 500000\n") ? hidp_context_create(&ctx, 0) : HIDP_ENOMEM;
-    for (size_t i = 0; a && b && i < count; i++) {
-        a[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
-        b[i] = (float)((i * 104729) % 89) / 44.0f - 1.0f;
-    }
-    if (rc == 0) {
-        hidp_context_set_tuning(ctx, 0);
-        rc = load_zoo(ctx, name, size, &m);
-    }
-    const float *out;
-    size_t n;
-    if (rc == 0 && (rc = hidp_model_prepare(m)) == 0 &&
-        (rc = hidp_model_set_input(m, 0, a, count)) == 0 && (rc = hidp_model_run(m)) == 0 &&
-        (rc = hidp_model_output(m, 0, &out, &n)) == 0)
-        memcpy(ra, out, sizeof ra);
-    if (rc == 0 && (rc = hidp_model_set_input(m, 0, b, count)) == 0 &&
-        (rc = hidp_model_run(m)) == 0 && (rc = hidp_model_output(m, 0, &out, &n)) == 0)
-        memcpy(rb, out, sizeof rb);
+    int rc = write_kinds("wake_us 500000\n") ? one_thread_refs(name, size, &ctx, &m, &a, &b, ra, rb)
+                                             : HIDP_EIO;
     hidp_context_set_threads(ctx, 2);
     hidp_context_set_cores(ctx, "0,1");
     if (rc == 0)
