@@ -181,55 +181,79 @@ static int two_kinds(const char *datadir, char *dir)
     return found && write_kinds("");
 }
 
-/* Runs m `runs` times on inputs a and b in turn, raising *worst to the largest |diff| from
- * their 1-thread outputs ra and rb (1000 each). */
-static int runs_against(hidp_model *m, int runs, const float *a, const float *b, size_t count,
-                        const float *ra, const float *rb, double *worst)
+/* A zoo model checked against itself: two inputs and its 1-thread outputs for them, the model
+ * then prepared anew on this machine's two PUs (two_kinds) in a context of its own. */
+typedef struct checked {
+    hidp_context *ctx;
+    hidp_model *m;
+    float *a, *b;             /* the two inputs, run in turn */
+    size_t count;             /* floats in each */
+    float ra[1000], rb[1000]; /* their 1-thread outputs */
+} checked;
+
+/* Loads the zoo model at size x size (tuning off) into c and takes its 1-thread outputs for
+ * both inputs; 0, or the error (check_close frees what was made either way). */
+static int check_open(checked *c, const char *name, int size)
+{
+    memset(c, 0, sizeof *c);
+    c->count = (size_t)3 * size * size;
+    c->a = malloc(c->count * sizeof *c->a);
+    c->b = malloc(c->count * sizeof *c->b);
+    int rc = c->a && c->b ? hidp_context_create(&c->ctx, 0) : HIDP_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < c->count; i++) {
+        c->a[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
+        c->b[i] = (float)((i * 104729) % 89) / 44.0f - 1.0f;
+    }
+    if (rc == 0) {
+        hidp_context_set_tuning(c->ctx, 0);
+        rc = load_zoo(c->ctx, name, size, &c->m);
+    }
+    if (rc == 0)
+        rc = hidp_model_prepare(c->m);
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        const float *out;
+        size_t n;
+        if ((rc = hidp_model_set_input(c->m, 0, k ? c->b : c->a, c->count)) == 0 &&
+            (rc = hidp_model_run(c->m)) == 0 && (rc = hidp_model_output(c->m, 0, &out, &n)) == 0)
+            memcpy(k ? c->rb : c->ra, out, sizeof c->ra);
+    }
+    return rc;
+}
+
+/* Prepares c's model again on two workers, PUs 0 and 1. */
+static int check_on_two(checked *c)
+{
+    hidp_context_set_threads(c->ctx, 2);
+    hidp_context_set_cores(c->ctx, "0,1");
+    return hidp_model_prepare(c->m);
+}
+
+static void check_close(checked *c)
+{
+    hidp_model_destroy(c->m);
+    hidp_context_destroy(c->ctx);
+    free(c->a);
+    free(c->b);
+}
+
+/* Runs c's model `runs` times on its two inputs in turn, raising *worst to the largest |diff|
+ * from their 1-thread outputs. */
+static int runs_against(const checked *c, int runs, double *worst)
 {
     for (int k = 0; k < runs; k++) {
         const float *out;
         size_t n = 0;
-        int rc = hidp_model_set_input(m, 0, k % 2 ? b : a, count);
+        int rc = hidp_model_set_input(c->m, 0, k % 2 ? c->b : c->a, c->count);
         if (rc == 0)
-            rc = hidp_model_run(m);
+            rc = hidp_model_run(c->m);
         if (rc == 0)
-            rc = hidp_model_output(m, 0, &out, &n);
+            rc = hidp_model_output(c->m, 0, &out, &n);
         if (rc != 0 || n != 1000)
             return rc ? rc : HIDP_ESHAPE;
-        const double d = plan_check_max_diff(out, k % 2 ? rb : ra, 1000);
+        const double d = plan_check_max_diff(out, k % 2 ? c->rb : c->ra, 1000);
         *worst = d > *worst ? d : *worst;
     }
     return 0;
-}
-
-/* Inputs a and b for a zoo model at size x size, the model loaded (tuning off) in a context of
- * its own, and its 1-thread outputs for them in ra and rb (1000 each): what two-worker runs are
- * checked against. 0, or the error. */
-static int one_thread_refs(const char *name, int size, hidp_context **ctx, hidp_model **m,
-                           float **a, float **b, float *ra, float *rb)
-{
-    const size_t count = (size_t)3 * size * size;
-    *a = malloc(count * sizeof **a);
-    *b = malloc(count * sizeof **b);
-    int rc = *a && *b ? hidp_context_create(ctx, 0) : HIDP_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < count; i++) {
-        (*a)[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
-        (*b)[i] = (float)((i * 104729) % 89) / 44.0f - 1.0f;
-    }
-    if (rc == 0) {
-        hidp_context_set_tuning(*ctx, 0);
-        rc = load_zoo(*ctx, name, size, m);
-    }
-    if (rc == 0)
-        rc = hidp_model_prepare(*m);
-    for (int k = 0; k < 2 && rc == 0; k++) {
-        const float *out;
-        size_t n;
-        if ((rc = hidp_model_set_input(*m, 0, k ? *b : *a, count)) == 0 &&
-            (rc = hidp_model_run(*m)) == 0 && (rc = hidp_model_output(*m, 0, &out, &n)) == 0)
-            memcpy(k ? rb : ra, out, 1000 * sizeof *ra);
-    }
-    return rc;
 }
 
 /* A model on two workers of speeds 3 and 1, helping (the plan as prepared): stripes in force,
@@ -240,22 +264,17 @@ static int one_thread_refs(const char *name, int size, hidp_context **ctx, hidp_
  * written would still find the last run's numbers. */
 static void check_runs(const char *name, int size)
 {
-    const size_t count = (size_t)3 * size * size;
-    float *a = NULL, *b = NULL;
-    float ra[1000], rb[1000];
-    hidp_context *ctx = NULL;
-    hidp_model *m = NULL;
+    checked c = {0};
     double worst = 0;
-    int rc = one_thread_refs(name, size, &ctx, &m, &a, &b, ra, rb);
+    int rc = check_open(&c, name, size);
     if (!tap_ok(rc == 0, "%s at %d: runs on one thread", name, size))
         goto done;
-    hidp_context_set_threads(ctx, 2);
-    hidp_context_set_cores(ctx, "0,1");
-    rc = hidp_model_prepare(m);
+    hidp_model *m = c.m;
+    rc = check_on_two(&c);
     long long helped = 0, taken = 0, helped2 = 0, taken2 = 0, resumed = 0;
     const int in_force = rc == 0 ? hidp__exec_stripes_in_force(m->exec, NULL, NULL) : 0;
     for (int k = 0; rc == 0 && k < 50 && (k < 10 || helped == 0); k++) {
-        rc = runs_against(m, 2, a, b, count, ra, rb, &worst);
+        rc = runs_against(&c, 2, &worst);
         hidp__exec_stripes_in_force(m->exec, &helped, &taken);
     }
     tap_ok(rc == 0 && in_force > 0 && helped > 0 && worst <= 1e-4,
@@ -266,7 +285,7 @@ static void check_runs(const char *name, int size)
      * layers split: worker 0 takes a stripe back only once worker 1's CPU clock stands still. */
     const double t0 = now_s();
     if (rc == 0)
-        rc = runs_against(m, 1, a, b, count, ra, rb, &worst);
+        rc = runs_against(&c, 1, &worst);
     const double spin_s = fmax(2e-3, 5 * (now_s() - t0));
     const int nn = m->g.n_nodes;
     double *long_s = rc == 0 ? calloc((size_t)nn, sizeof *long_s) : NULL;
@@ -295,7 +314,7 @@ static void check_runs(const char *name, int size)
         const double until = now_s() + 5;
         for (int k = 0; rc == 0 && (k < 2 || ((resumed == 0 || whole == 0) && now_s() < until));
              k++) {
-            rc = runs_against(m, 2, a, b, count, ra, rb, &worst);
+            rc = runs_against(&c, 2, &worst);
             resumed = hidp__exec_stripes_resumed(m->exec, &whole) - resumed0;
             whole -= whole0;
         }
@@ -323,7 +342,7 @@ static void check_runs(const char *name, int size)
         hidp__exec_stall(m->exec, 1, -(int64_t)(spin_s * 1e9));
         for (int k = 0; k < 20 && rc == 0 && hidp__exec_stripe_rows_moved(m->exec) >= moved_before;
              k++)
-            rc = runs_against(m, 1, a, b, count, ra, rb, &worst);
+            rc = runs_against(&c, 1, &worst);
         hidp__exec_stall(m->exec, 1, 0);
     }
     free(long_s);
@@ -337,15 +356,12 @@ static void check_runs(const char *name, int size)
            worst);
     if (rc == 0) {
         hidp__exec_use_stripes(m->exec, 0);
-        rc = runs_against(m, 6, a, b, count, ra, rb, &worst);
+        rc = runs_against(&c, 6, &worst);
     }
     tap_ok(rc == 0 && hidp__exec_stripes_in_force(m->exec, NULL, NULL) == 0 && worst <= 1e-4,
            "%s at %d, stripes off: none in force, the outputs right (%.3g)", name, size, worst);
 done:
-    hidp_model_destroy(m);
-    hidp_context_destroy(ctx);
-    free(a);
-    free(b);
+    check_close(&c);
 }
 
 /* Stripes in force while every layer on its own stays on worker 0: a wake-up (0.5 s here) dearer
@@ -357,18 +373,12 @@ done:
  * a failure. */
 static void check_lone_stripes(const char *name, int size)
 {
-    const size_t count = (size_t)3 * size * size;
-    float *a = NULL, *b = NULL;
-    float ra[1000], rb[1000];
-    hidp_context *ctx = NULL;
-    hidp_model *m = NULL;
+    checked c = {0};
     double worst = 0;
-    int rc = write_kinds("wake_us 500000\n") ? one_thread_refs(name, size, &ctx, &m, &a, &b, ra, rb)
-                                             : HIDP_EIO;
-    hidp_context_set_threads(ctx, 2);
-    hidp_context_set_cores(ctx, "0,1");
+    int rc = write_kinds("wake_us 500000\n") ? check_open(&c, name, size) : HIDP_EIO;
     if (rc == 0)
-        rc = hidp_model_prepare(m);
+        rc = check_on_two(&c);
+    hidp_model *m = c.m;
     const int nn = rc == 0 ? m->g.n_nodes : 0;
     double *long_s = nn ? malloc((size_t)nn * sizeof *long_s) : NULL;
     signed char *modes = nn ? malloc((size_t)nn) : NULL;
@@ -384,7 +394,7 @@ static void check_lone_stripes(const char *name, int size)
     const int in_force = planned ? hidp__exec_stripes_in_force(m->exec, &helped0, NULL) : 0;
     alarm(120); /* the first run waited forever */
     if (planned)
-        rc = runs_against(m, 6, a, b, count, ra, rb, &worst);
+        rc = runs_against(&c, 6, &worst);
     alarm(0);
     if (planned)
         hidp__exec_stripes_in_force(m->exec, &helped, NULL);
@@ -394,10 +404,7 @@ static void check_lone_stripes(const char *name, int size)
            name, size, in_force, helped - helped0, worst);
     free(long_s);
     free(modes);
-    hidp_model_destroy(m);
-    hidp_context_destroy(ctx);
-    free(a);
-    free(b);
+    check_close(&c);
     write_kinds("");
 }
 
