@@ -411,9 +411,10 @@ void hidp__exec_run(hidp__exec *e)
         CPU_SET(e->pus[0], &one);
         rebound = sched_setaffinity(0, sizeof one, &one) == 0;
     }
-    /* When no node is split (a tiny model), the other workers are not even woken. Every worker
-     * has arrived at every barrier of the last run (worker 0 waited for them at its end), so
-     * the counts start again from nought; gen's increment publishes that. */
+    /* When nothing is shared (no node split, no stripe in force: a tiny model), the other
+     * workers are not even woken. Every worker has arrived at every barrier of the last run
+     * (worker 0 waited for them at its end), so the counts start again from nought; gen's
+     * increment publishes that. */
     if (e->any_split) {
         for (int i = 0; i < e->g->n_nodes; i++)
             atomic_store_explicit(&e->meet[i].arrived, 0, memory_order_relaxed);

@@ -68,7 +68,7 @@ struct hidp__exec {
     pthread_cond_t cv;
     atomic_ullong gen;     /* incremented by each run (written under mu) */
     atomic_int quit;       /* written under mu */
-    int any_split;         /* some node gives work to a worker other than 0 */
+    int any_split;         /* some node or stripe in force gives a worker other than 0 work */
 
     /* placement (sched/place.h): NULL pus when the workers are not bound */
     int *pus;              /* [worker] PU, -1 none */
