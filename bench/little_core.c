@@ -432,7 +432,7 @@ static void time_rounds(setting *set, int rounds, int min_runs)
     for (int k = 0; k < n_settings; k++) {
         const double t0 = bench_now_ms();
         hidp_model_run(set[k].m);
-        const double est = bench_now_ms() - t0 > 0.01 ? bench_now_ms() - t0 : 0.01;
+        const double est = fmax(bench_now_ms() - t0, 0.01);
         const int for_runs = (min_runs + rounds - 1) / rounds, for_time = (int)(BLOCK_MS / est) + 1;
         per_block[k] = for_runs > for_time ? for_runs : for_time;
         per_block[k] = per_block[k] > 5000 / rounds ? 5000 / rounds : per_block[k];
