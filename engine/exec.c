@@ -185,11 +185,11 @@ static void run_nodes_profiled(hidp__exec *e, int w)
 
 static void run_nodes(hidp__exec *e, int w, uint64_t run)
 {
-    if (e->recs) {
+    if (e->recs && (!e->help || e->recs_fixed)) {
         run_nodes_profiled(e, w);
         return;
     }
-    if (e->help) {
+    if (e->help) { /* profiled or not: the helping loops keep the records themselves */
         if (w == 0)
             hidp__help_run_master(e);
         else
@@ -546,9 +546,11 @@ int hidp__exec_set_solo_times(hidp__exec *e, const double *solo_s, hidp__err *er
     return 0;
 }
 
-int hidp__exec_profile(hidp__exec *e, int on, const hidp__exec_probe *probe, hidp__err *err)
+int hidp__exec_profile(hidp__exec *e, int how, const hidp__exec_probe *probe, hidp__err *err)
 {
-    if (!on) {
+    hidp__help_quiesce(e); /* helping, worker 1 may still be in the last run */
+    e->recs_fixed = how == HIDP__PROFILE_FIXED;
+    if (how == HIDP__PROFILE_OFF) {
         free(e->recs);
         e->recs = NULL;
         e->probe = NULL;
@@ -614,6 +616,11 @@ int hidp__exec_help(hidp__exec *e, int on)
         e->help = help;
         hidp__exec_plan_all(e);
     }
+    return e->help;
+}
+
+int hidp__exec_helping(const hidp__exec *e)
+{
     return e->help;
 }
 

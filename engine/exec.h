@@ -89,6 +89,9 @@ int hidp__exec_unequal(const hidp__exec *e);
  * worker sets). The counts are chunks worker 1 finished and chunks worker 0 took back, since
  * the executor was created. */
 int hidp__exec_help(hidp__exec *e, int on);
+/* Whether the executor helps (then a worker's record of a node is the work it did, which is not
+ * its slice: chunks taken back, stripes' bands). */
+int hidp__exec_helping(const hidp__exec *e);
 /* Gives a helping executor the graph's stripes (engine/stripe.h), whose inputs and outputs the
  * memory plan keeps whole while they run: worker 1 then takes the bottom band of each through
  * all its layers at once, instead of chunks of each layer (engine/exec_stripe.c). Nothing
@@ -136,9 +139,21 @@ typedef struct hidp__exec_rec {
     long long counts[HIDP__EXEC_MAX_COUNTERS]; /* the probe's counters across the slice */
 } hidp__exec_rec;
 
-/* Turns per-slice records on (probe may be NULL: times only; it must outlive profiling) or off.
- * Only between runs. HIDP_ENOMEM. */
-int hidp__exec_profile(hidp__exec *e, int on, const hidp__exec_probe *probe, hidp__err *err);
+/* Profiled runs record each worker's time on each node, in one of two ways:
+ *  - HIDP__PROFILE_AS_RUN: they run as any other, and a worker's record of a node is the work it
+ *    did there. Helping, that is worker 1's chunks it delivered (none of those worker 0 took
+ *    back) and the stripes' bands, and worker 0's record of a stripe's last node includes the
+ *    wait for worker 1's band;
+ *  - HIDP__PROFILE_FIXED: each worker runs its slice of every node, fixed, with barriers, so
+ *    that a node's time is its own (the tuner's layer trials). Timed as they run, MobileNet-V2's
+ *    layers in stripes looked cheap split (worker 0's band) but for the last (the wait), and its
+ *    tuned plans split 26-33 layers instead of 10 and ran 1.04x slower (bench/little_core.sh).
+ * Without helping the two are the same. */
+enum { HIDP__PROFILE_OFF, HIDP__PROFILE_AS_RUN, HIDP__PROFILE_FIXED };
+
+/* Turns the records on in one of those ways (probe may be NULL: times only; it must outlive
+ * profiling) or off. Only between runs. HIDP_ENOMEM. */
+int hidp__exec_profile(hidp__exec *e, int how, const hidp__exec_probe *probe, hidp__err *err);
 
 /* The records of the last profiled run, [node * threads + worker] (NULL when off), and when
  * that run started. */

@@ -268,12 +268,52 @@ void hidp__help_stall(hidp__exec *e)
     }
 }
 
-int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *n, hidp__slice s)
+void hidp__help_span_begin(const hidp__exec *e, int w, hidp__exec_rec *r)
+{
+    if (!e->recs)
+        return;
+    if (e->probe)
+        e->probe->read(e->probe->user, w, r->counts);
+    r->start = now_ns();
+}
+
+void hidp__help_span_end(const hidp__exec *e, int w, hidp__exec_rec *r)
+{
+    if (!e->recs)
+        return;
+    r->end = r->leave = now_ns();
+    if (!e->probe)
+        return;
+    long long after[HIDP__EXEC_MAX_COUNTERS];
+    e->probe->read(e->probe->user, w, after);
+    for (int k = 0; k < e->probe->n && k < HIDP__EXEC_MAX_COUNTERS; k++)
+        r->counts[k] = after[k] - r->counts[k];
+}
+
+void hidp__help_record(hidp__exec *e, int i, int w, const hidp__exec_rec *r)
+{
+    hidp__exec_rec *to = &e->recs[(size_t)i * (size_t)e->threads + (size_t)w];
+    if (to->end <= to->start) { /* nothing yet this run */
+        memset(to, 0, sizeof *to);
+        to->start = r->start;
+    }
+    to->end = to->leave = r->end;
+    for (int k = 0; e->probe && k < e->probe->n && k < HIDP__EXEC_MAX_COUNTERS; k++)
+        to->counts[k] += r->counts[k];
+}
+
+int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *n, hidp__slice s,
+                       hidp__exec_rec *spans, int first, int count)
 {
     uint64_t expect = chunk_word(run, CHUNK_HELPER);
     if (atomic_compare_exchange_strong(&e->chunk_state[c], &expect,
                                        chunk_word(run, CHUNK_COPYING))) {
         hidp__help_copy_in(e, n, s);
+        if (spans) { /* held (COPYING): worker 0 waits at this node until DONE */
+            hidp__help_span_end(e, 1, &spans[count - 1]);
+            for (int k = 0; k < count; k++)
+                hidp__help_record(e, first + k, 1, &spans[k]);
+        }
         atomic_store_explicit(&e->chunk_state[c], chunk_word(run, CHUNK_DONE),
                               memory_order_release);
         atomic_fetch_add_explicit(&e->helped, 1, memory_order_relaxed);
@@ -292,6 +332,8 @@ static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
         atomic_store_explicit(&e->chunk_done[base + j], 0, memory_order_relaxed);
         if (!hidp__help_claim(e, base + j, run))
             continue;
+        hidp__exec_rec span = {0};
+        hidp__help_span_begin(e, 1, &span);
         /* piece by piece while the chunk is its own, counting each (see finish_chunks) */
         int p = 0;
         for (; p < e->chunk_pieces[base + j]; p++) {
@@ -305,7 +347,8 @@ static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
                 hidp__help_stall(e);
         }
         if (p == e->chunk_pieces[base + j])
-            hidp__help_deliver(e, base + j, run, n, e->chunks[base + j]);
+            hidp__help_deliver(e, base + j, run, n, e->chunks[base + j], e->recs ? &span : NULL, i,
+                               1);
     }
 }
 
@@ -350,6 +393,9 @@ void hidp__help_run_master(hidp__exec *e)
 {
     const hidp__graph *g = e->g;
     float *scratch = e->scratch[0];
+    /* worker 1's records start empty: it adds to them as it delivers, after the first open */
+    for (int i = 0; e->recs && i < g->n_nodes; i++)
+        memset(&e->recs[(size_t)i * 2 + 1], 0, sizeof *e->recs);
     for (int i = 0; i < g->n_nodes; i++) {
         const int st = hidp__stripe_at(e, i);
         if (st >= 0) {
@@ -357,6 +403,8 @@ void hidp__help_run_master(hidp__exec *e)
             i = e->stripes[st].end - 1;
             continue;
         }
+        hidp__exec_rec span = {0};
+        hidp__help_span_begin(e, 0, &span);
         if (e->help_k[i])
             hidp__help_open(e, i);
         const hidp__slice s = e->slices[(size_t)i * 2];
@@ -366,6 +414,9 @@ void hidp__help_run_master(hidp__exec *e)
             finish_chunks(e, i, scratch);
         else if (!slice_empty(e->slices[(size_t)i * 2 + 1]))
             hidp__exec_run_slice(e, &g->nodes[i], e->slices[(size_t)i * 2 + 1], scratch);
+        hidp__help_span_end(e, 0, &span);
+        if (e->recs)
+            e->recs[(size_t)i * 2] = span;
     }
     hidp__help_open(e, g->n_nodes);
 }

@@ -142,6 +142,7 @@ struct hidp__exec {
 
     /* profiling (hidp__exec_profile): NULL when off */
     hidp__exec_rec *recs;  /* [node * threads + worker] */
+    int recs_fixed;        /* profiled runs run the slices fixed, with barriers (exec.h) */
     const hidp__exec_probe *probe;
     int64_t run_start;
 };
@@ -248,9 +249,22 @@ void hidp__copy_slice(const hidp__value *y, float *to, const float *from, hidp__
 /* Copies slice s of node n's output from the mirror into the output. */
 void hidp__help_copy_in(const hidp__exec *e, const hidp__node *n, hidp__slice s);
 /* Worker 1, having computed chunk c aside: copies slice s of node n's output from the mirror in,
- * unless worker 0 has taken the chunk back meanwhile; 1 if it did. */
-int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *n,
-                        hidp__slice s);
+ * unless worker 0 has taken the chunk back meanwhile; 1 if it did. When profiling, spans are
+ * worker 1's spans of the work, one for each of nodes first .. first + count - 1, the last still
+ * open: delivering ends it after the copy and adds them to worker 1's records (NULL: none). */
+int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *n, hidp__slice s,
+                       hidp__exec_rec *spans, int first, int count);
+/* Profiling when helping (e->recs): a worker's span of work is a record of its own, begun and
+ * ended on that worker's thread (the time, and the probe's counters across it); worker 0 writes
+ * its spans as its records, and worker 1's spans are added to its records only as it delivers
+ * (hidp__help_deliver), while it holds the chunk: worker 0 cannot have gone past that node yet,
+ * and returns from the run (where the records are read) with no write of worker 1's to come.
+ * Both do nothing when not profiling. */
+void hidp__help_span_begin(const hidp__exec *e, int w, hidp__exec_rec *r);
+void hidp__help_span_end(const hidp__exec *e, int w, hidp__exec_rec *r);
+/* Adds span r to worker w's record of node i: the record starts where its first span did and
+ * ends where its last did, with the spans' counts summed. */
+void hidp__help_record(hidp__exec *e, int i, int w, const hidp__exec_rec *r);
 /* How long slice s of node i takes on worker 0: its part of the node's time there, as measured
  * by the tuner or else estimated from the node's work at the calibrated speed. */
 double hidp__help_part_seconds(const hidp__exec *e, int i, hidp__slice s);

@@ -28,7 +28,8 @@ void hidp__model_tune_stop(hidp_model *m)
 {
     hidp__err err = {0, ""};
     if (m->tuner && m->exec) /* the timestamps stay on if the user profiles */
-        hidp__exec_profile(m->exec, m->prof != NULL, hidp__model_probe(m), &err);
+        hidp__exec_profile(m->exec, m->prof ? HIDP__PROFILE_AS_RUN : HIDP__PROFILE_OFF,
+                           hidp__model_probe(m), &err);
     hidp__tuner_destroy(m->tuner);
     m->tuner = NULL;
     free(m->tune_mode);
@@ -77,17 +78,22 @@ static int tuning_step(hidp_model *m)
         if (hidp__exec_set_solo_times(m->exec, m->tune_s, &err) != 0)
             hidp__log(m->ctx, HIDP_LOG_WARN, "layer times left unused: %s", err.msg);
     }
-    /* A layer trial is timed per slice, which runs the shares fixed, with barriers; a whole-run
-     * trial runs as the plan will (taken back, unless the user profiles every run), timed
-     * around. Timed with fixed shares, where a throttled core stalls every barrier, the
-     * candidates favoured small shares for it: on bench/little_core.sh ResNet-50's default
-     * chose x0.6 and reached 84% of the ideal, 0.93x the fixed shares' own tuning; timed taken
-     * back, it chose x1.0: 93%, 1.03x. */
-    const int per_layer = trial && (hidp__tuner_times_layers(m->tuner) || m->prof);
+    /* A layer trial is timed per slice, which runs the shares fixed, with barriers (so that
+     * each layer's time is its own: exec.h, HIDP__PROFILE_FIXED); a whole-run trial runs as the
+     * plan will (taken back; per layer too when the user profiles every run), timed around.
+     * Timed with fixed shares, where a throttled core stalls every barrier, the candidates
+     * favoured small shares for it: on bench/little_core.sh ResNet-50's default chose x0.6 and
+     * reached 84% of the ideal, 0.93x the fixed shares' own tuning; timed taken back, it chose
+     * x1.0: 93%, 1.03x. */
+    const int layers = trial && hidp__tuner_times_layers(m->tuner);
+    const int per_layer = layers || (trial && m->prof);
+    const int how = layers      ? HIDP__PROFILE_FIXED
+                    : per_layer ? HIDP__PROFILE_AS_RUN
+                                : HIDP__PROFILE_OFF;
     if (stripes >= 0)
         hidp__exec_use_stripes(m->exec, stripes);
     if (hidp__exec_plan(m->exec, m->tune_mode, trim, &err) != 0 ||
-        (trial && hidp__exec_profile(m->exec, per_layer, hidp__model_probe(m), &err) != 0)) {
+        (trial && hidp__exec_profile(m->exec, how, hidp__model_probe(m), &err) != 0)) {
         hidp__log(m->ctx, HIDP_LOG_WARN, "plan left untuned: %s", err.msg);
         hidp__exec_plan(m->exec, NULL, 1.0, &err);
         hidp__model_tune_stop(m);

@@ -13,6 +13,7 @@
 typedef struct worker_sum {
     double busy_s;
     double start_us, end_us; /* last run */
+    int busy_last;           /* whether the worker had a part of the layer in the last run */
     long long counts[HIDP__EXEC_MAX_COUNTERS];
 } worker_sum;
 
@@ -38,9 +39,9 @@ void hidp__profile_stop(hidp_model *m)
 {
     hidp__err err = {0, ""};
     if (m->prof && m->exec && !m->tuner) /* tuning keeps its own timestamps on */
-        hidp__exec_profile(m->exec, 0, NULL, &err);
+        hidp__exec_profile(m->exec, HIDP__PROFILE_OFF, NULL, &err);
     else if (m->prof && m->exec)
-        hidp__exec_profile(m->exec, 1, NULL, &err);
+        hidp__exec_profile(m->exec, HIDP__PROFILE_AS_RUN, NULL, &err);
     profile_free(m->prof);
     m->prof = NULL;
 }
@@ -79,8 +80,8 @@ int hidp_model_profile(hidp_model *m, int on, const char *events)
             hidp__log(m->ctx, HIDP_LOG_WARN, "events left out: %s",
                       hidp__counters_missing(p->ctr));
     }
-    if ((rc = hidp__exec_profile(m->exec, 1, p->ctr ? hidp__counters_probe(p->ctr) : NULL,
-                                 &err)) != 0)
+    if ((rc = hidp__exec_profile(m->exec, HIDP__PROFILE_AS_RUN,
+                                 p->ctr ? hidp__counters_probe(p->ctr) : NULL, &err)) != 0)
         goto fail;
     m->prof = p;
     return 0;
@@ -97,13 +98,17 @@ void hidp__profile_add_run(hidp_model *m)
     if (!p || !rec || p->nodes < 1)
         return;
     const int nc = hidp__counters_count(p->ctr);
+    /* Helping, a worker's record is the work it did, none when worker 0 took all of its chunks
+     * back; otherwise its slice, which it ran. */
+    const int helping = hidp__exec_helping(m->exec);
     for (int i = 0; i < p->nodes; i++) {
         p->wall_s[i] += hidp__exec_node_seconds(m->exec, i);
         for (int w = 0; w < p->threads; w++) {
             const size_t at = (size_t)i * (size_t)p->threads + (size_t)w;
             const hidp__slice s = hidp__exec_slice(m->exec, i, w);
             worker_sum *ws = &p->ws[at];
-            const int busy = s.c1 > s.c0 && s.h1 > s.h0;
+            const int busy = helping ? rec[at].end > rec[at].start : s.c1 > s.c0 && s.h1 > s.h0;
+            ws->busy_last = busy;
             ws->start_us = busy ? (double)(rec[at].start - start) * 1e-3 : 0;
             ws->end_us = busy ? (double)(rec[at].end - start) * 1e-3 : 0;
             if (!busy)
@@ -158,8 +163,7 @@ int hidp_model_profile_layer(const hidp_model *m, int layer, hidp_layer_profile 
     out->wall_ms = p->wall_s[layer] * 1e3;
     for (int w = 0; w < p->threads; w++) {
         const worker_sum *ws = &p->ws[(size_t)layer * (size_t)p->threads + (size_t)w];
-        const hidp__slice s = hidp__exec_slice(m->exec, layer, w);
-        out->workers += s.c1 > s.c0 && s.h1 > s.h0;
+        out->workers += ws->busy_last;
         out->busy_ms += ws->busy_s * 1e3;
         for (int k = 0; k < HIDP_MAX_EVENTS && k < HIDP__EXEC_MAX_COUNTERS; k++)
             out->counts[k] += ws->counts[k];
