@@ -610,23 +610,42 @@ static void report(setting *set, int rounds)
     report_handoff(set, rounds);
 }
 
+/* The median of `runs` runs of setting s, each timed around (ms); t has room for them. */
+static double median_run_ms(setting *s, int runs, double *t)
+{
+    for (int k = 0; k < runs; k++) {
+        const double t0 = bench_now_ms();
+        hidp_model_run(s->m);
+        t[k] = bench_now_ms() - t0;
+    }
+    return bench_median(t, runs);
+}
+
 /* With LITTLE_CORE_PROFILE set (little_core.sh -P SETTING: tuned, fixed or prepared): `runs`
  * more runs of that setting, profiled, and per layer its wall time and each worker's time in
- * its slice (means per run), so the layers where the big core waits for the little one show. */
+ * its slice (means per run), so the layers where the big core waits for the little one show;
+ * `runs` runs just before, not profiled, say what the profile costs (or the minutes' drift). */
 static void profile_setting(setting *s, int runs)
 {
-    if (hidp_model_profile(s->m, 1, NULL) != 0)
+    double *t = malloc((size_t)(runs > 0 ? runs : 1) * sizeof *t);
+    if (!t)
         return;
+    const double plain_ms = median_run_ms(s, runs, t);
+    if (hidp_model_profile(s->m, 1, NULL) != 0) {
+        free(t);
+        return;
+    }
     const usage u0 = group_usage();
-    for (int k = 0; k < runs; k++)
-        hidp_model_run(s->m);
+    const double profiled_ms = median_run_ms(s, runs, t);
+    free(t);
     const usage u1 = group_usage();
     int32_t n = 0;
     const double total = hidp_model_profile_total_ms(s->m, &n);
     const int workers = hidp_model_num_workers(s->m);
-    printf("profile of '%s', %d runs, %.2f ms per run (means per run)\n"
+    printf("profile of '%s', %d runs, %.2f ms per run (means per run; the median %.2f ms "
+           "against %.2f in %d runs just before, not profiled)\n"
            "   #  layer                          wall ms   big ms  little ms\n",
-           s->label, n, n ? total / n : 0.0);
+           s->label, n, n ? total / n : 0.0, profiled_ms, plain_ms, runs);
     double little_slices = 0;
     for (int i = 0; i < hidp_model_num_layers(s->m); i++) {
         hidp_layer_info info;
