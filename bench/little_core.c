@@ -621,7 +621,8 @@ static double median_run_ms(setting *s, int runs, double *t)
     return bench_median(t, runs);
 }
 
-/* With LITTLE_CORE_PROFILE set (little_core.sh -P SETTING: tuned, fixed or prepared): `runs`
+/* With LITTLE_CORE_PROFILE set (little_core.sh -P SETTING[,SETTING]: tuned, fixed, prepared or
+ * big, the big core alone: what each layer costs unsplit, beside a split setting's): `runs`
  * more runs of that setting, profiled, and per layer its wall time and each worker's time in
  * its slice (means per run), so the layers where the big core waits for the little one show;
  * `runs` runs just before, not profiled, say what the profile costs (or the minutes' drift). */
@@ -755,12 +756,16 @@ int main(int argc, char **argv)
     hidp_free(onnx);
     time_rounds(set, rounds, min_runs);
     report(set, rounds);
+    /* the settings to profile, one after the other: a comma-separated list */
     const char *prof = getenv("LITTLE_CORE_PROFILE");
-    if (prof)
-        profile_setting(&set[!strcmp(prof, "prepared") ? PREPARED
-                             : !strcmp(prof, "fixed")  ? FIXED
-                                                       : TUNED],
+    for (const char *p = prof; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+        const size_t len = strcspn(p, ",");
+        profile_setting(&set[!strncmp(p, "prepared", len) ? PREPARED
+                             : !strncmp(p, "fixed", len)  ? FIXED
+                             : !strncmp(p, "big", len)    ? BIG
+                                                          : TUNED],
                         min_runs);
+    }
     for (int k = 0; k < n_settings; k++) {
         hidp_model_destroy(set[k].m);
         hidp_context_destroy(set[k].ctx);

@@ -11,14 +11,15 @@
 # controller and two CPUs; cleans up after itself (the group, the temporary calibration cache).
 #
 # usage: bench/little_core.sh [-q QUOTA_PERCENT] [-p PERIOD_US] [-n RUNS] [-r ROUNDS]
-#                             [-P tuned|fixed|prepared] [-e NAME=VALUE] [MODEL...]
+#                             [-P SETTING[,SETTING]] [-e NAME=VALUE] [MODEL...]
 #        (default: -q 40 -p 10000 -n 40 -r 20 resnet50 mobilenet_v2; -q 100 leaves the two
 #        cores equal, which shows what splitting layers costs without a quota)
 # Each setting gets RUNS runs in all, in ROUNDS blocks of at least 100 ms taken in turn with the
 # other settings'; the ratios are also given round by round (paired), which this VM's phases of
-# fast and slow seconds move less than medians over all runs. -P profiles that setting's layers
-# after the timed rounds (wall, big and little core's time per layer; the little core's CPU
-# time per run beside its slices' wall time). -e times the default once more with the variable
+# fast and slow seconds move less than medians over all runs. -P profiles those settings'
+# layers after the timed rounds, in turn (tuned, fixed, prepared, or big: the big core alone;
+# wall, big and little core's time per layer; the little core's CPU time per run beside its
+# slices' wall time). -e times the default once more with the variable
 # NAME set to VALUE while it is prepared and tuned (a knob the engine reads at prepare), in the
 # same rounds, and prints the two paired: an A/B under the quota.
 set -eu
@@ -29,7 +30,9 @@ while getopts "q:p:n:r:P:e:h" opt; do
     p) period=$OPTARG ;;
     n) runs=$OPTARG ;;
     r) rounds=$OPTARG ;;
-    P) case $OPTARG in tuned | fixed | prepared) ;; *) echo "little_core.sh: -P tuned, fixed or prepared" >&2; exit 2 ;; esac
+    P) for s in $(echo "$OPTARG" | tr , ' '); do
+           case $s in tuned | fixed | prepared | big) ;; *) echo "little_core.sh: -P takes tuned, fixed, prepared or big (comma-separated)" >&2; exit 2 ;; esac
+       done
        export LITTLE_CORE_PROFILE=$OPTARG ;;
     e) case $OPTARG in ?*=*) ;; *) echo "little_core.sh: -e NAME=VALUE" >&2; exit 2 ;; esac
        export LITTLE_CORE_AB=$OPTARG ;;

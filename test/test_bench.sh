@@ -210,7 +210,7 @@ else
     not_ok "little_core.sh -h prints the header, all of it" "$(cat "$tmp/out")"
 fi
 sh "$little" -P bogus >"$tmp/out" 2>&1
-[ $? -eq 2 ] && grep -q -- "-P tuned, fixed or prepared" "$tmp/out" && ok "little_core.sh -P bogus is bad usage" ||
+[ $? -eq 2 ] && grep -q -- "-P takes tuned, fixed, prepared or big" "$tmp/out" && ok "little_core.sh -P bogus is bad usage" ||
     not_ok "little_core.sh -P bogus is bad usage" "$(cat "$tmp/out")"
 sh "$little" -e NOEQUALS >"$tmp/out" 2>&1
 [ $? -eq 2 ] && grep -q -- "-e NAME=VALUE" "$tmp/out" && ok "little_core.sh -e without a value is bad usage" ||
