@@ -143,13 +143,35 @@ static void run_slice_lossy(const hidp__exec *e, const hidp__node *n, hidp__slic
     *lost += off > 0 ? off : 0;
 }
 
+void hidp__exec_span_begin(const hidp__exec *e, int w, hidp__exec_rec *r)
+{
+    if (!e->recs)
+        return;
+    if (e->probe)
+        e->probe->read(e->probe->user, w, r->counts);
+    else
+        memset(r->counts, 0, sizeof r->counts);
+    r->start = now_ns();
+}
+
+void hidp__exec_span_end(const hidp__exec *e, int w, hidp__exec_rec *r)
+{
+    if (!e->recs)
+        return;
+    r->end = r->leave = now_ns();
+    if (!e->probe)
+        return;
+    long long after[HIDP__EXEC_MAX_COUNTERS];
+    e->probe->read(e->probe->user, w, after);
+    for (int k = 0; k < e->probe->n && k < HIDP__EXEC_MAX_COUNTERS; k++)
+        r->counts[k] = after[k] - r->counts[k];
+}
+
 /* The run loop when profiling: the same, with a timestamp (and the probe's counters) around
  * every slice and after every barrier. Kept apart so the plain loop stays as lean as it is. */
 static void run_nodes_profiled(hidp__exec *e, int w)
 {
     const hidp__graph *g = e->g;
-    const hidp__exec_probe *pr = e->probe;
-    long long before[HIDP__EXEC_MAX_COUNTERS], after[HIDP__EXEC_MAX_COUNTERS];
     const int lossy = measures_loss(e, w);
     int64_t *lost = &e->lost_ns[(size_t)w * LOST_STRIDE];
     *lost = 0;
@@ -157,19 +179,17 @@ static void run_nodes_profiled(hidp__exec *e, int w)
         const size_t at = (size_t)i * (size_t)e->threads + (size_t)w;
         hidp__exec_rec *r = &e->recs[at];
         const hidp__slice s = e->slices[at];
-        memset(r->counts, 0, sizeof r->counts);
-        if (pr && !slice_empty(s))
-            pr->read(pr->user, w, before);
-        r->start = now_ns();
-        if (!slice_empty(s) && lossy)
-            run_slice_lossy(e, &g->nodes[i], s, e->scratch[w], w, lost);
-        else if (!slice_empty(s))
-            hidp__exec_run_slice(e, &g->nodes[i], s, e->scratch[w]);
-        r->end = now_ns();
-        if (pr && !slice_empty(s)) {
-            pr->read(pr->user, w, after);
-            for (int k = 0; k < pr->n && k < HIDP__EXEC_MAX_COUNTERS; k++)
-                r->counts[k] = after[k] - before[k];
+        if (slice_empty(s)) { /* nothing to count: end - start is the timer's cost */
+            memset(r->counts, 0, sizeof r->counts);
+            r->start = now_ns();
+            r->end = now_ns();
+        } else {
+            hidp__exec_span_begin(e, w, r);
+            if (lossy)
+                run_slice_lossy(e, &g->nodes[i], s, e->scratch[w], w, lost);
+            else
+                hidp__exec_run_slice(e, &g->nodes[i], s, e->scratch[w]);
+            hidp__exec_span_end(e, w, r);
         }
         /* Past the run's last barrier worker 0 returns to the caller, who may free the
          * records or re-plan at once: the others must not touch them after it. Their leave

@@ -268,28 +268,6 @@ void hidp__help_stall(hidp__exec *e)
     }
 }
 
-void hidp__help_span_begin(const hidp__exec *e, int w, hidp__exec_rec *r)
-{
-    if (!e->recs)
-        return;
-    if (e->probe)
-        e->probe->read(e->probe->user, w, r->counts);
-    r->start = now_ns();
-}
-
-void hidp__help_span_end(const hidp__exec *e, int w, hidp__exec_rec *r)
-{
-    if (!e->recs)
-        return;
-    r->end = r->leave = now_ns();
-    if (!e->probe)
-        return;
-    long long after[HIDP__EXEC_MAX_COUNTERS];
-    e->probe->read(e->probe->user, w, after);
-    for (int k = 0; k < e->probe->n && k < HIDP__EXEC_MAX_COUNTERS; k++)
-        r->counts[k] = after[k] - r->counts[k];
-}
-
 void hidp__help_record(hidp__exec *e, int i, int w, const hidp__exec_rec *r)
 {
     hidp__exec_rec *to = &e->recs[(size_t)i * (size_t)e->threads + (size_t)w];
@@ -310,7 +288,7 @@ int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *
                                        chunk_word(run, CHUNK_COPYING))) {
         hidp__help_copy_in(e, n, s);
         if (spans) { /* held (COPYING): worker 0 waits at this node until DONE */
-            hidp__help_span_end(e, 1, &spans[count - 1]);
+            hidp__exec_span_end(e, 1, &spans[count - 1]);
             for (int k = 0; k < count; k++)
                 hidp__help_record(e, first + k, 1, &spans[k]);
         }
@@ -333,7 +311,7 @@ static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
         if (!hidp__help_claim(e, base + j, run))
             continue;
         hidp__exec_rec span = {0};
-        hidp__help_span_begin(e, 1, &span);
+        hidp__exec_span_begin(e, 1, &span);
         /* piece by piece while the chunk is its own, counting each (see finish_chunks) */
         int p = 0;
         for (; p < e->chunk_pieces[base + j]; p++) {
@@ -404,7 +382,7 @@ void hidp__help_run_master(hidp__exec *e)
             continue;
         }
         hidp__exec_rec span = {0};
-        hidp__help_span_begin(e, 0, &span);
+        hidp__exec_span_begin(e, 0, &span);
         if (e->help_k[i])
             hidp__help_open(e, i);
         const hidp__slice s = e->slices[(size_t)i * 2];
@@ -414,7 +392,7 @@ void hidp__help_run_master(hidp__exec *e)
             finish_chunks(e, i, scratch);
         else if (!slice_empty(e->slices[(size_t)i * 2 + 1]))
             hidp__exec_run_slice(e, &g->nodes[i], e->slices[(size_t)i * 2 + 1], scratch);
-        hidp__help_span_end(e, 0, &span);
+        hidp__exec_span_end(e, 0, &span);
         if (e->recs)
             e->recs[(size_t)i * 2] = span;
     }

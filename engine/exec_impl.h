@@ -203,6 +203,11 @@ void hidp__exec_wait_while(atomic_int *word, int old);
 void hidp__exec_wake_all(atomic_int *word);
 /* Runs slice s of node n: its op, then its activation unless the op fuses it. */
 void hidp__exec_run_slice(const hidp__exec *e, const hidp__node *n, hidp__slice s, float *scratch);
+/* A span of worker w's work, as a record of its own, begun and ended on that worker's thread:
+ * the time, and the probe's counters across it (r->end and r->leave: its end). Both do nothing
+ * when not profiling (e->recs NULL). */
+void hidp__exec_span_begin(const hidp__exec *e, int w, hidp__exec_rec *r);
+void hidp__exec_span_end(const hidp__exec *e, int w, hidp__exec_rec *r);
 
 /* exec_plan.c */
 
@@ -254,16 +259,12 @@ void hidp__help_copy_in(const hidp__exec *e, const hidp__node *n, hidp__slice s)
  * open: delivering ends it after the copy and adds them to worker 1's records (NULL: none). */
 int hidp__help_deliver(hidp__exec *e, size_t c, uint64_t run, const hidp__node *n, hidp__slice s,
                        hidp__exec_rec *spans, int first, int count);
-/* Profiling when helping (e->recs): a worker's span of work is a record of its own, begun and
- * ended on that worker's thread (the time, and the probe's counters across it); worker 0 writes
- * its spans as its records, and worker 1's spans are added to its records only as it delivers
- * (hidp__help_deliver), while it holds the chunk: worker 0 cannot have gone past that node yet,
- * and returns from the run (where the records are read) with no write of worker 1's to come.
- * Both do nothing when not profiling. */
-void hidp__help_span_begin(const hidp__exec *e, int w, hidp__exec_rec *r);
-void hidp__help_span_end(const hidp__exec *e, int w, hidp__exec_rec *r);
-/* Adds span r to worker w's record of node i: the record starts where its first span did and
- * ends where its last did, with the spans' counts summed. */
+/* Profiling when helping (e->recs): each worker's spans (hidp__exec_span_begin/end) of its work;
+ * worker 0 writes its spans as its records, and worker 1's spans are added to its records only
+ * as it delivers (hidp__help_deliver), while it holds the chunk: worker 0 cannot have gone past
+ * that node yet, and returns from the run (where the records are read) with no write of worker
+ * 1's to come. Adds span r to worker w's record of node i: the record starts where its first span
+ * did and ends where its last did, with the spans' counts summed. */
 void hidp__help_record(hidp__exec *e, int i, int w, const hidp__exec_rec *r);
 /* How long slice s of node i takes on worker 0: its part of the node's time there, as measured
  * by the tuner or else estimated from the node's work at the calibrated speed. */

@@ -302,14 +302,14 @@ void hidp__stripe_lead(hidp__exec *e, int s, float *scratch)
     const int count = st->end - st->first;
     const size_t c = (size_t)st->first * HELP_MAX_CHUNKS;
     hidp__exec_rec span = {0};
-    hidp__help_span_begin(e, 0, &span);
+    hidp__exec_span_begin(e, 0, &span);
     hidp__help_open(e, st->first);
     for (int i = st->first; i < st->end; i++) {
         run_band_node(e, s, 0, e->g, i, scratch);
-        hidp__help_span_end(e, 0, &span);
+        hidp__exec_span_end(e, 0, &span);
         if (e->recs)
             e->recs[(size_t)i * 2] = span;
-        hidp__help_span_begin(e, 0, &span);
+        hidp__exec_span_begin(e, 0, &span);
     }
     /* what follows (waiting for worker 1's band, or computing it) is the last node's */
     hidp__help_watch watch = {-1, 0, 0};
@@ -346,7 +346,7 @@ void hidp__stripe_lead(hidp__exec *e, int s, float *scratch)
         e->stripe_shift[s] = e->stripe_planned[s] - cut;
         set_cut(e, s, cut);
     }
-    hidp__help_span_end(e, 0, &span);
+    hidp__exec_span_end(e, 0, &span);
     if (e->recs)
         hidp__help_record(e, st->end - 1, 0, &span);
 }
@@ -375,13 +375,13 @@ void hidp__stripe_help(hidp__exec *e, int s, uint64_t run, float *scratch)
     for (int k = 0; k < count; k++) {
         if (atomic_load(&e->chunk_state[c]) != held)
             return;
-        hidp__help_span_begin(e, 1, &spans[k]);
+        hidp__exec_span_begin(e, 1, &spans[k]);
         run_band_node(e, s, 1, &e->shadow, st->first + k, scratch);
         atomic_store(&e->chunk_done[c], k + 1);
         if (k == stall_at)
             hidp__help_stall(e);
         if (k < count - 1) /* the last is ended as the band is delivered */
-            hidp__help_span_end(e, 1, &spans[k]);
+            hidp__exec_span_end(e, 1, &spans[k]);
     }
     if (hidp__help_deliver(e, c, run, &e->g->nodes[st->end - 1], last_band(e, s),
                            e->recs ? spans : NULL, st->first, count))
