@@ -610,6 +610,12 @@ static void report(setting *set, int rounds)
     report_handoff(set, rounds);
 }
 
+/* Whether the len characters at p are the whole of name. */
+static int names(const char *p, size_t len, const char *name)
+{
+    return strlen(name) == len && !strncmp(p, name, len);
+}
+
 /* The median of `runs` runs of setting s, each timed around (ms); t has room for them. */
 static double median_run_ms(setting *s, int runs, double *t)
 {
@@ -758,13 +764,15 @@ int main(int argc, char **argv)
     report(set, rounds);
     /* the settings to profile, one after the other: a comma-separated list */
     const char *prof = getenv("LITTLE_CORE_PROFILE");
-    for (const char *p = prof; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+    for (const char *p = prof; p && *p;) {
         const size_t len = strcspn(p, ",");
-        profile_setting(&set[!strncmp(p, "prepared", len) ? PREPARED
-                             : !strncmp(p, "fixed", len)  ? FIXED
-                             : !strncmp(p, "big", len)    ? BIG
-                                                          : TUNED],
-                        min_runs);
+        if (len > 0)
+            profile_setting(&set[names(p, len, "prepared") ? PREPARED
+                                 : names(p, len, "fixed")  ? FIXED
+                                 : names(p, len, "big")    ? BIG
+                                                           : TUNED],
+                            min_runs);
+        p += len + (p[len] == ',');
     }
     for (int k = 0; k < n_settings; k++) {
         hidp_model_destroy(set[k].m);
