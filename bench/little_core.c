@@ -588,6 +588,14 @@ static void report(setting *set, int rounds)
             printf("  %s: the little core finished %lld chunks, the big core took back %lld "
                    "(tuning runs included)\n",
                    set[k].label, helped, taken);
+        double pace_cpu = 0, pace_planned = 0;
+        if (set[k].m->exec)
+            hidp__exec_help_pace(set[k].m->exec, &pace_cpu, &pace_planned);
+        if (pace_cpu > 0)
+            printf("  %s: the little core's finished chunks took %.1f ms of its CPU for %.1f ms "
+                   "of the big core's at its measured speed: %.0f%% of its pace per CPU second\n",
+                   set[k].label, 1e3 * pace_cpu, 1e3 * pace_planned,
+                   100.0 * pace_planned / pace_cpu);
         long long stripes_helped = 0, stripes_taken = 0;
         const int stripes = set[k].m->exec ? hidp__exec_stripes_in_force(
                                                  set[k].m->exec, &stripes_helped, &stripes_taken)

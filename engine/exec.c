@@ -649,6 +649,12 @@ int hidp__exec_help_watches(const hidp__exec *e)
     return e->helper_clock_ok && clock_ns(e->helper_clock) >= 0;
 }
 
+void hidp__exec_help_pace(const hidp__exec *e, double *cpu_s, double *planned_s)
+{
+    *cpu_s = e->help_k ? (double)atomic_load(&e->helped_cpu_ns) * 1e-9 : 0;
+    *planned_s = e->help_k ? (double)atomic_load(&e->helped_planned_ns) * 1e-9 : 0;
+}
+
 void hidp__exec_help_counts(const hidp__exec *e, long long *helped, long long *taken_back)
 {
     *helped = e->help_k ? atomic_load(&e->helped) : 0;

@@ -312,6 +312,7 @@ static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
             continue;
         hidp__exec_rec span = {0};
         hidp__exec_span_begin(e, 1, &span);
+        const int64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         /* piece by piece while the chunk is its own, counting each (see finish_chunks) */
         int p = 0;
         for (; p < e->chunk_pieces[base + j]; p++) {
@@ -324,9 +325,16 @@ static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
             if (p == 0)
                 hidp__help_stall(e);
         }
-        if (p == e->chunk_pieces[base + j])
+        const int64_t cpu1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        if (p == e->chunk_pieces[base + j] &&
             hidp__help_deliver(e, base + j, run, n, e->chunks[base + j], e->recs ? &span : NULL, i,
-                               1);
+                               1) &&
+            cpu0 >= 0 && cpu1 >= cpu0) {
+            const double planned_s = hidp__help_part_seconds(e, i, e->chunks[base + j]);
+            atomic_fetch_add_explicit(&e->helped_cpu_ns, cpu1 - cpu0, memory_order_relaxed);
+            atomic_fetch_add_explicit(&e->helped_planned_ns, (long long)(planned_s * 1e9),
+                                      memory_order_relaxed);
+        }
     }
 }
 
@@ -449,5 +457,7 @@ int hidp__help_alloc(hidp__exec *e, size_t nn)
     atomic_init(&e->helped, 0);
     atomic_init(&e->taken_back, 0);
     atomic_init(&e->resumed, 0);
+    atomic_init(&e->helped_cpu_ns, 0);
+    atomic_init(&e->helped_planned_ns, 0);
     return 0;
 }

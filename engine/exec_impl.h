@@ -115,6 +115,9 @@ struct hidp__exec {
     atomic_ullong done_gen;  /* the last run worker 1 is done with (re-planning waits for it) */
     atomic_llong helped, taken_back; /* chunks worker 1 finished, and worker 0 took back */
     atomic_llong resumed; /* of those taken back, how many with pieces worker 1 had finished */
+    /* the chunks worker 1 finished: its CPU time computing them, and their time on worker 0
+     * as planned (hidp__exec_help_pace) */
+    atomic_llong helped_cpu_ns, helped_planned_ns;
     clockid_t helper_clock;  /* worker 1's CPU-time clock, read by worker 0 while it waits */
     int helper_clock_ok;
 

@@ -799,6 +799,28 @@ static void check_split_model(void)
                "1 finished %lld; the outputs right (%.3g)",
                taken3 - taken2, hidp__exec_help_resumed(m->exec) - resumed0, helped3 - helped2,
                worst_help);
+    /* worker 1's pace on its chunks: spinning 2 ms in each (on its CPU, as a slow core), with
+     * deadlines of seconds, it finishes them, and their CPU time grows by 1 ms each at least (a
+     * spin of 2 ms on the wall clock, less what a loaded machine preempts of it) while their
+     * planned time on worker 0 grows too. Worker 1 may still be asleep in the last
+     * run's chunk (the stall above), while worker 0 takes every chunk: runs until it finishes
+     * some, 40 at most. */
+    long long helped4 = helped3, taken4 = taken3;
+    double cpu3 = 0, planned3 = 0, cpu4 = 0, planned4 = 0;
+    if (help_on && rc == 0)
+        hidp__exec_help_pace(m->exec, &cpu3, &planned3);
+    for (int k = 0; help_on && rc == 0 && k < 40 && helped4 == helped3; k++) {
+        rc = stalled_runs(m, -2000000, 2, in, in2, one, one2, &worst_help);
+        hidp__exec_help_counts(m->exec, &helped4, &taken4);
+    }
+    if (help_on && rc == 0)
+        hidp__exec_help_pace(m->exec, &cpu4, &planned4);
+    tap_ok(help_on && rc == 0 && helped4 > helped3 &&
+               cpu4 - cpu3 >= 1e-3 * (double)(helped4 - helped3) && planned4 > planned3 &&
+               worst_help <= 1e-4,
+           "worker 1's pace: spinning 2 ms in each chunk it finished %lld, their CPU time grew "
+           "%.1f ms and their planned time %.1f ms; the outputs right (%.3g)",
+           helped4 - helped3, 1e3 * (cpu4 - cpu3), 1e3 * (planned4 - planned3), worst_help);
     if (help_on && rc == 0) {
         hidp__exec_help(m->exec, 0);
         rc = run_once(m, in, &out);
