@@ -115,9 +115,9 @@ void hidp__exec_help_counts(const hidp__exec *e, long long *helped, long long *t
 /* Of the chunks worker 1 has finished: *cpu_s, the CPU time it spent computing them (not
  * copying them in), and *planned_s, their time on worker 0 alone as the plan has it (the tuner's
  * measured layer times, else the calibrated estimate). planned / cpu is worker 1's pace on its
- * chunks against worker 0's, per second of CPU: under bench/little_core.sh's quota, for the
- * time they take it beside what running a whole model alone costs it. 0 and 0 when not helping.
- * Chunks only: stripes' bands are not counted. */
+ * chunks against worker 0's, per second of CPU; bench/little_core.sh sets it beside the pace of
+ * the same core running a whole model alone. 0 and 0 when not helping. Chunks only: stripes'
+ * bands are not counted. */
 void hidp__exec_help_pace(const hidp__exec *e, double *cpu_s, double *planned_s);
 /* Of the chunks worker 0 took back, how many worker 1 had finished pieces of (worker 0 copied
  * those in from the mirror and computed only the rest). */
