@@ -604,6 +604,13 @@ static void report(setting *set, int rounds)
             printf("  %s: %d stripes in force; of all stripes run, the little core delivered "
                    "%lld, the big core took back %lld\n",
                    set[k].label, stripes, stripes_helped, stripes_taken);
+        if (set[k].m->exec)
+            hidp__exec_stripe_pace(set[k].m->exec, &pace_cpu, &pace_planned);
+        if (pace_cpu > 0)
+            printf("  %s: the little core's delivered stripe bands took %.1f ms of its CPU for "
+                   "%.1f ms of the big core's: %.0f%% of its pace per CPU second\n",
+                   set[k].label, 1e3 * pace_cpu, 1e3 * pace_planned,
+                   100.0 * pace_planned / pace_cpu);
     }
     printf("paired by round (medians over the %d rounds of each round's ratio):\n", rounds);
     for (int k = PREPARED; k < n_settings; k++)

@@ -119,6 +119,9 @@ void hidp__exec_help_counts(const hidp__exec *e, long long *helped, long long *t
  * the same core running a whole model alone. 0 and 0 when not helping. Chunks only: stripes'
  * bands are not counted. */
 void hidp__exec_help_pace(const hidp__exec *e, double *cpu_s, double *planned_s);
+/* The same for the stripes' bands worker 1 has delivered: its CPU time computing them, and the
+ * time the rows it computed (the halo too) take on worker 0 as planned. */
+void hidp__exec_stripe_pace(const hidp__exec *e, double *cpu_s, double *planned_s);
 /* Of the chunks worker 0 took back, how many worker 1 had finished pieces of (worker 0 copied
  * those in from the mirror and computed only the rest). */
 long long hidp__exec_help_resumed(const hidp__exec *e);

@@ -141,6 +141,9 @@ struct hidp__exec {
     atomic_llong stripes_resumed, stripes_copied; /* of those taken back, how many worker 0
                             * went on with from the node worker 1 had reached, and how many worker
                             * 1 had finished (worker 0 copied its band in from the mirror) */
+    /* the bands worker 1 delivered, as helped_cpu_ns and helped_planned_ns are the chunks
+     * (hidp__exec_stripe_pace) */
+    atomic_llong stripes_cpu_ns, stripes_planned_ns;
     int stall_turn;         /* worker 1's (exec_stripe.c, for tests): where it stalls next */
 
     /* profiling (hidp__exec_profile): NULL when off */

@@ -58,6 +58,8 @@ int hidp__exec_stripes(hidp__exec *e, const hidp__stripe *list, int n)
     atomic_init(&e->stripes_taken, 0);
     atomic_init(&e->stripes_resumed, 0);
     atomic_init(&e->stripes_copied, 0);
+    atomic_init(&e->stripes_cpu_ns, 0);
+    atomic_init(&e->stripes_planned_ns, 0);
     for (size_t i = 0; i < nn; i++)
         e->stripe_first[i] = -1;
     /* The shadow: the arena's extent from the values in it. */
@@ -119,6 +121,12 @@ int hidp__exec_stripes_in_force(const hidp__exec *e, long long *helped, long lon
     if (taken_back)
         *taken_back = e->n_stripes ? atomic_load(&e->stripes_taken) : 0;
     return count;
+}
+
+void hidp__exec_stripe_pace(const hidp__exec *e, double *cpu_s, double *planned_s)
+{
+    *cpu_s = e->n_stripes ? (double)atomic_load(&e->stripes_cpu_ns) * 1e-9 : 0;
+    *planned_s = e->n_stripes ? (double)atomic_load(&e->stripes_planned_ns) * 1e-9 : 0;
 }
 
 long long hidp__exec_stripes_resumed(const hidp__exec *e, long long *whole)
@@ -372,6 +380,7 @@ void hidp__stripe_help(hidp__exec *e, int s, uint64_t run, float *scratch)
     const int stall_at =
         atomic_load_explicit(&e->stall_ns, memory_order_relaxed) ? stall_after(e, count) : -1;
     hidp__exec_rec spans[HIDP__STRIPE_MAX_NODES] = {{0}};
+    const int64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     for (int k = 0; k < count; k++) {
         if (atomic_load(&e->chunk_state[c]) != held)
             return;
@@ -383,7 +392,18 @@ void hidp__stripe_help(hidp__exec *e, int s, uint64_t run, float *scratch)
         if (k < count - 1) /* the last is ended as the band is delivered */
             hidp__exec_span_end(e, 1, &spans[k]);
     }
-    if (hidp__help_deliver(e, c, run, &e->g->nodes[st->end - 1], last_band(e, s),
-                           e->recs ? spans : NULL, st->first, count))
-        atomic_fetch_add_explicit(&e->stripes_helped, 1, memory_order_relaxed);
+    const int64_t cpu1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    if (!hidp__help_deliver(e, c, run, &e->g->nodes[st->end - 1], last_band(e, s),
+                            e->recs ? spans : NULL, st->first, count))
+        return;
+    atomic_fetch_add_explicit(&e->stripes_helped, 1, memory_order_relaxed);
+    if (cpu0 >= 0 && cpu1 >= cpu0) {
+        /* the rows it computed, the halo too: its pace on them, not the halo's cost */
+        double planned_s = 0;
+        for (int i = st->first; i < st->end; i++)
+            planned_s += rows_seconds(e, i, e->stripe_rows[(size_t)i * 2 + 1]);
+        atomic_fetch_add_explicit(&e->stripes_cpu_ns, cpu1 - cpu0, memory_order_relaxed);
+        atomic_fetch_add_explicit(&e->stripes_planned_ns, (long long)(planned_s * 1e9),
+                                  memory_order_relaxed);
+    }
 }

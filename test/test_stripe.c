@@ -339,6 +339,10 @@ static void check_runs(const char *name, int size)
                           (rc = hidp__exec_set_solo_times(m->exec, long_s, &perr)) == 0 &&
                           (rc = hidp__exec_plan(m->exec, modes, 1.0, &perr)) == 0;
     const int64_t moved_before = rc == 0 ? hidp__exec_stripe_rows_moved(m->exec) : 0;
+    long long spun0 = 0, spun = 0;
+    double cpu0 = 0, planned0 = 0, cpu = 0, planned_s = 0;
+    hidp__exec_stripes_in_force(m->exec, &spun0, NULL);
+    hidp__exec_stripe_pace(m->exec, &cpu0, &planned0);
     if (replanned) {
         hidp__exec_stall(m->exec, 1, -(int64_t)(spin_s * 1e9));
         const double until = now_s() + 5;
@@ -357,6 +361,20 @@ static void check_runs(const char *name, int size)
            "(from %lld moved); the outputs right (%.3g)",
            name, size, spin_s * 1e3, (long long)(moved_before - moved), (long long)moved_before,
            worst);
+    /* its pace on the bands it delivered meanwhile: each took its spin on top, at least half of
+     * it on its CPU (the spin is timed on the wall clock; a loaded machine preempts some) */
+    hidp__exec_stripes_in_force(m->exec, &spun, NULL);
+    hidp__exec_stripe_pace(m->exec, &cpu, &planned_s);
+    if (replanned && rc == 0 && spun == spun0)
+        tap_skip("worker 1 delivered no band while it spun (taken back each time)",
+                 "%s at %d, worker 1's pace on its bands", name, size);
+    else
+        tap_ok(replanned && rc == 0 && cpu - cpu0 >= 0.5 * spin_s * (double)(spun - spun0) &&
+                   planned_s > planned0,
+               "%s at %d, worker 1's pace on its bands: %lld delivered while it spun %.1f ms in "
+               "each took %.1f ms of its CPU, %.1f ms planned on worker 0",
+               name, size, spun - spun0, spin_s * 1e3, 1e3 * (cpu - cpu0),
+               1e3 * (planned_s - planned0));
     if (rc == 0) {
         hidp__exec_use_stripes(m->exec, 0);
         rc = runs_against(&c, 6, &worst);
