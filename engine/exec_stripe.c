@@ -393,15 +393,16 @@ void hidp__stripe_help(hidp__exec *e, int s, uint64_t run, float *scratch)
             hidp__exec_span_end(e, 1, &spans[k]);
     }
     const int64_t cpu1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    /* the rows it computed, the halo too (its pace on them, not the halo's cost), read before
+     * delivering: worker 0 moves a stripe's cut only once it is delivered or taken back */
+    double planned_s = 0;
+    for (int i = st->first; i < st->end; i++)
+        planned_s += rows_seconds(e, i, e->stripe_rows[(size_t)i * 2 + 1]);
     if (!hidp__help_deliver(e, c, run, &e->g->nodes[st->end - 1], last_band(e, s),
                             e->recs ? spans : NULL, st->first, count))
         return;
     atomic_fetch_add_explicit(&e->stripes_helped, 1, memory_order_relaxed);
     if (cpu0 >= 0 && cpu1 >= cpu0) {
-        /* the rows it computed, the halo too: its pace on them, not the halo's cost */
-        double planned_s = 0;
-        for (int i = st->first; i < st->end; i++)
-            planned_s += rows_seconds(e, i, e->stripe_rows[(size_t)i * 2 + 1]);
         atomic_fetch_add_explicit(&e->stripes_cpu_ns, cpu1 - cpu0, memory_order_relaxed);
         atomic_fetch_add_explicit(&e->stripes_planned_ns, (long long)(planned_s * 1e9),
                                   memory_order_relaxed);
