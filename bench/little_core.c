@@ -525,6 +525,16 @@ static void report_handoff(const setting *set, int rounds)
 }
 
 /* The medians, the ideal, and the tuned split against it (overall and round by round). */
+/* The little core's pace on its work of one kind (chunks, stripes' bands): the CPU time it
+ * spent on it against the time the plan gives the same work on the big core. */
+static void report_pace(const char *label, const char *what, double cpu_s, double planned_s)
+{
+    if (cpu_s > 0)
+        printf("  %s: the little core's %s took %.1f ms of its CPU for %.1f ms of the big core's "
+               "at its measured speed: %.0f%% of its pace per CPU second\n",
+               label, what, 1e3 * cpu_s, 1e3 * planned_s, 100.0 * planned_s / cpu_s);
+}
+
 static void report(setting *set, int rounds)
 {
     int fewest = set[0].runs, most = set[0].runs;
@@ -591,11 +601,7 @@ static void report(setting *set, int rounds)
         double pace_cpu = 0, pace_planned = 0;
         if (set[k].m->exec)
             hidp__exec_help_pace(set[k].m->exec, &pace_cpu, &pace_planned);
-        if (pace_cpu > 0)
-            printf("  %s: the little core's finished chunks took %.1f ms of its CPU for %.1f ms "
-                   "of the big core's at its measured speed: %.0f%% of its pace per CPU second\n",
-                   set[k].label, 1e3 * pace_cpu, 1e3 * pace_planned,
-                   100.0 * pace_planned / pace_cpu);
+        report_pace(set[k].label, "finished chunks", pace_cpu, pace_planned);
         long long stripes_helped = 0, stripes_taken = 0;
         const int stripes = set[k].m->exec ? hidp__exec_stripes_in_force(
                                                  set[k].m->exec, &stripes_helped, &stripes_taken)
@@ -604,13 +610,10 @@ static void report(setting *set, int rounds)
             printf("  %s: %d stripes in force; of all stripes run, the little core delivered "
                    "%lld, the big core took back %lld\n",
                    set[k].label, stripes, stripes_helped, stripes_taken);
-        if (set[k].m->exec)
+        if (set[k].m->exec) {
             hidp__exec_stripe_pace(set[k].m->exec, &pace_cpu, &pace_planned);
-        if (pace_cpu > 0)
-            printf("  %s: the little core's delivered stripe bands took %.1f ms of its CPU for "
-                   "%.1f ms of the big core's: %.0f%% of its pace per CPU second\n",
-                   set[k].label, 1e3 * pace_cpu, 1e3 * pace_planned,
-                   100.0 * pace_planned / pace_cpu);
+            report_pace(set[k].label, "delivered stripe bands", pace_cpu, pace_planned);
+        }
     }
     printf("paired by round (medians over the %d rounds of each round's ratio):\n", rounds);
     for (int k = PREPARED; k < n_settings; k++)
