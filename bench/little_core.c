@@ -524,7 +524,6 @@ static void report_handoff(const setting *set, int rounds)
     }
 }
 
-/* The medians, the ideal, and the tuned split against it (overall and round by round). */
 /* The little core's pace on its work of one kind (chunks, stripes' bands): the CPU time it
  * spent on it against the time the plan gives the same work on the big core. */
 static void report_pace(const char *label, const char *what, double cpu_s, double planned_s)
@@ -535,6 +534,7 @@ static void report_pace(const char *label, const char *what, double cpu_s, doubl
                label, what, 1e3 * cpu_s, 1e3 * planned_s, 100.0 * planned_s / cpu_s);
 }
 
+/* The medians, the ideal, and the tuned split against it (overall and round by round). */
 static void report(setting *set, int rounds)
 {
     int fewest = set[0].runs, most = set[0].runs;

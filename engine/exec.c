@@ -651,8 +651,9 @@ int hidp__exec_help_watches(const hidp__exec *e)
 
 void hidp__exec_help_pace(const hidp__exec *e, double *cpu_s, double *planned_s)
 {
-    *cpu_s = e->help_k ? (double)atomic_load(&e->helped_cpu_ns) * 1e-9 : 0;
-    *planned_s = e->help_k ? (double)atomic_load(&e->helped_planned_ns) * 1e-9 : 0;
+    *cpu_s = *planned_s = 0;
+    if (e->help_k)
+        pace_read(&e->helped_pace, cpu_s, planned_s);
 }
 
 void hidp__exec_help_counts(const hidp__exec *e, long long *helped, long long *taken_back)

@@ -328,13 +328,9 @@ static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
         const int64_t cpu1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         if (p == e->chunk_pieces[base + j] &&
             hidp__help_deliver(e, base + j, run, n, e->chunks[base + j], e->recs ? &span : NULL, i,
-                               1) &&
-            cpu0 >= 0 && cpu1 >= cpu0) {
-            const double planned_s = hidp__help_part_seconds(e, i, e->chunks[base + j]);
-            atomic_fetch_add_explicit(&e->helped_cpu_ns, cpu1 - cpu0, memory_order_relaxed);
-            atomic_fetch_add_explicit(&e->helped_planned_ns, (long long)(planned_s * 1e9),
-                                      memory_order_relaxed);
-        }
+                               1))
+            pace_add(&e->helped_pace, cpu0, cpu1,
+                     hidp__help_part_seconds(e, i, e->chunks[base + j]));
     }
 }
 
@@ -457,7 +453,6 @@ int hidp__help_alloc(hidp__exec *e, size_t nn)
     atomic_init(&e->helped, 0);
     atomic_init(&e->taken_back, 0);
     atomic_init(&e->resumed, 0);
-    atomic_init(&e->helped_cpu_ns, 0);
-    atomic_init(&e->helped_planned_ns, 0);
+    pace_init(&e->helped_pace);
     return 0;
 }

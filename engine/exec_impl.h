@@ -44,6 +44,12 @@ typedef struct meeting {
     atomic_int sleepers;
 } meeting;
 
+/* Worker 1's pace on one kind of its work (chunks, stripes' bands): its CPU time on what it
+ * delivered, and that work's time on worker 0 as planned (pace_add; hidp__exec_help_pace). */
+typedef struct pace {
+    atomic_llong cpu_ns, planned_ns;
+} pace;
+
 typedef struct worker {
     struct hidp__exec *e;
     int index;
@@ -115,9 +121,7 @@ struct hidp__exec {
     atomic_ullong done_gen;  /* the last run worker 1 is done with (re-planning waits for it) */
     atomic_llong helped, taken_back; /* chunks worker 1 finished, and worker 0 took back */
     atomic_llong resumed; /* of those taken back, how many with pieces worker 1 had finished */
-    /* the chunks worker 1 finished: its CPU time computing them, and their time on worker 0
-     * as planned (hidp__exec_help_pace) */
-    atomic_llong helped_cpu_ns, helped_planned_ns;
+    pace helped_pace;     /* of the chunks worker 1 finished */
     clockid_t helper_clock;  /* worker 1's CPU-time clock, read by worker 0 while it waits */
     int helper_clock_ok;
 
@@ -141,9 +145,7 @@ struct hidp__exec {
     atomic_llong stripes_resumed, stripes_copied; /* of those taken back, how many worker 0
                             * went on with from the node worker 1 had reached, and how many worker
                             * 1 had finished (worker 0 copied its band in from the mirror) */
-    /* the bands worker 1 delivered, as helped_cpu_ns and helped_planned_ns are the chunks
-     * (hidp__exec_stripe_pace) */
-    atomic_llong stripes_cpu_ns, stripes_planned_ns;
+    pace stripes_pace;                            /* of the bands worker 1 delivered */
     int stall_turn;         /* worker 1's (exec_stripe.c, for tests): where it stalls next */
 
     /* profiling (hidp__exec_profile): NULL when off */
@@ -166,6 +168,28 @@ static inline int64_t clock_ns(clockid_t c)
 static inline int64_t now_ns(void)
 {
     return clock_ns(CLOCK_MONOTONIC);
+}
+
+static inline void pace_init(pace *p)
+{
+    atomic_init(&p->cpu_ns, 0);
+    atomic_init(&p->planned_ns, 0);
+}
+
+/* Adds work worker 1 delivered, done between its CPU clock's readings cpu0 and cpu1 (nothing
+ * when the clock could not be read), planned_s seconds on worker 0. */
+static inline void pace_add(pace *p, int64_t cpu0, int64_t cpu1, double planned_s)
+{
+    if (cpu0 < 0 || cpu1 < cpu0)
+        return;
+    atomic_fetch_add_explicit(&p->cpu_ns, cpu1 - cpu0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->planned_ns, (long long)(planned_s * 1e9), memory_order_relaxed);
+}
+
+static inline void pace_read(const pace *p, double *cpu_s, double *planned_s)
+{
+    *cpu_s = (double)atomic_load(&p->cpu_ns) * 1e-9;
+    *planned_s = (double)atomic_load(&p->planned_ns) * 1e-9;
 }
 
 /* Sleeps ns nanoseconds (test stalls, hidp__exec_stall: a second or more too). */

@@ -58,8 +58,7 @@ int hidp__exec_stripes(hidp__exec *e, const hidp__stripe *list, int n)
     atomic_init(&e->stripes_taken, 0);
     atomic_init(&e->stripes_resumed, 0);
     atomic_init(&e->stripes_copied, 0);
-    atomic_init(&e->stripes_cpu_ns, 0);
-    atomic_init(&e->stripes_planned_ns, 0);
+    pace_init(&e->stripes_pace);
     for (size_t i = 0; i < nn; i++)
         e->stripe_first[i] = -1;
     /* The shadow: the arena's extent from the values in it. */
@@ -125,8 +124,9 @@ int hidp__exec_stripes_in_force(const hidp__exec *e, long long *helped, long lon
 
 void hidp__exec_stripe_pace(const hidp__exec *e, double *cpu_s, double *planned_s)
 {
-    *cpu_s = e->n_stripes ? (double)atomic_load(&e->stripes_cpu_ns) * 1e-9 : 0;
-    *planned_s = e->n_stripes ? (double)atomic_load(&e->stripes_planned_ns) * 1e-9 : 0;
+    *cpu_s = *planned_s = 0;
+    if (e->n_stripes)
+        pace_read(&e->stripes_pace, cpu_s, planned_s);
 }
 
 long long hidp__exec_stripes_resumed(const hidp__exec *e, long long *whole)
@@ -402,9 +402,5 @@ void hidp__stripe_help(hidp__exec *e, int s, uint64_t run, float *scratch)
                             e->recs ? spans : NULL, st->first, count))
         return;
     atomic_fetch_add_explicit(&e->stripes_helped, 1, memory_order_relaxed);
-    if (cpu0 >= 0 && cpu1 >= cpu0) {
-        atomic_fetch_add_explicit(&e->stripes_cpu_ns, cpu1 - cpu0, memory_order_relaxed);
-        atomic_fetch_add_explicit(&e->stripes_planned_ns, (long long)(planned_s * 1e9),
-                                  memory_order_relaxed);
-    }
+    pace_add(&e->stripes_pace, cpu0, cpu1, planned_s);
 }
