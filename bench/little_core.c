@@ -177,13 +177,14 @@ typedef struct setting {
     int backoffs;      /* how many such lines */
 } setting;
 
-/* The tuner's verdicts ("plan tuned: ..."), so a figure comes with the plan behind it; the
- * shares' backing off after it is counted, and its last state kept for the report. */
+/* The tuner's verdicts ("plan tuned: ...") and the watch's ("plan checked again: ..."), so a
+ * figure comes with the plan behind it; the shares' backing off after it is counted, and its
+ * last state kept for the report. */
 static void log_tuned(void *user, int level, const char *message)
 {
     setting *s = user;
     (void)level;
-    if (strstr(message, "tuned"))
+    if (strstr(message, "tuned") || strstr(message, "checked again"))
         printf("  %s: (%s)\n", s->label, message);
     if (strstr(message, "off their CPU")) {
         snprintf(s->backoff, sizeof s->backoff, "%s", message);
@@ -592,6 +593,9 @@ static void report(setting *set, int rounds)
         if (set[k].backoffs)
             printf("  %s: shares backed off %d times, last: %s\n", set[k].label,
                    set[k].backoffs, set[k].backoff);
+        if (set[k].m->watching)
+            printf("  %s: the watch checked the plan %d times and changed it %d times\n",
+                   set[k].label, set[k].m->watch.checks, set[k].m->watch.switches);
         if (set[k].m->exec)
             hidp__exec_help_counts(set[k].m->exec, &helped, &taken);
         if (helped + taken)

@@ -86,9 +86,12 @@ int hidp_context_set_split(hidp_context *ctx, int split);
  * tune. After tuning, with cores of unequal speed and fixed shares (more than two workers, or
  * hidp_context_set_take_back off), HIDP_TUNE_ON goes on watching the slower cores: when a run
  * finds them off their CPU in the middle of their work (a CPU quota spent, another process),
- * their shares shrink in proportion, and grow back slowly once runs are clean again;
- * HIDP_TUNE_FIXED keeps the tuned plan as it is. The outputs are right in every run; only
- * the time varies. See hidp_model_tune. */
+ * their shares shrink in proportion, and grow back slowly once runs are clean again. It also
+ * keeps the tuning's last few candidate plans and times them again, in short turns of ordinary
+ * runs, when the runs drift more than 10% from the time the plan was chosen on (or every 30 s of
+ * runs), keeping the fastest: a machine whose speed changes (a VM's host, a thermal cap) can make
+ * another plan the better one. HIDP_TUNE_FIXED keeps the tuned plan as it is. The outputs are
+ * right in every run; only the time varies. See hidp_model_tune. */
 enum { HIDP_TUNE_OFF = 0, HIDP_TUNE_ON = 1, HIDP_TUNE_FIXED = 2 };
 int hidp_context_set_tuning(hidp_context *ctx, int on);
 

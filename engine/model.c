@@ -20,6 +20,7 @@ static void unprepare(hidp_model *m)
 {
     hidp__profile_stop(m);
     hidp__model_tune_stop(m);
+    hidp__model_watch_stop(m);
     hidp__exec_destroy(m->exec);
     m->exec = NULL;
     hidp__plan_free(&m->plan);

@@ -12,6 +12,7 @@
 #include "graph.h"
 #include "hidp.h"
 #include "passes.h"
+#include "../sched/watch.h"
 
 struct hidp__exec;
 struct hidp__exec_probe;
@@ -53,6 +54,15 @@ struct hidp_model {
     double *tune_s;            /* [node] a trial's per-layer seconds */
     int tune_solo_set;         /* the measured solo times went to the executor */
     double backoff;            /* the slower cores' share factor last logged (exec.h) */
+    /* After tuning: its finalists, checked again when the runs drift (sched/watch.h) */
+    int watching; /* the watch is on (else the tuned plan stays) */
+    hidp__watch watch;
+    int watch_plan; /* the finalist installed in the executor */
+    struct {
+        signed char *mode; /* [node] */
+        double trim;
+        int stripes; /* -1: left as they are */
+    } finalist[HIDP__WATCH_PLANS];
     struct hidp__profile *prof; /* hidp_model_profile's sums (profile.c), NULL when off */
 };
 
@@ -73,9 +83,15 @@ int hidp__model_from_graph(hidp_context *ctx, hidp__graph *g, hidp_model **out);
  * thread. Takes effect at the next prepare. Returns 0. */
 int hidp__model_set_reference(hidp_model *m, int on);
 
-/* Starts tuning for the prepared model (nothing to tune: m->tuner stays NULL), and ends it. */
+/* Starts tuning for the prepared model (nothing to tune: m->tuner stays NULL), and ends it;
+ * and ends the watch over the tuned plan (model_run.c). */
 int hidp__model_tune_start(hidp_model *m, hidp__err *err);
 void hidp__model_tune_stop(hidp_model *m);
+void hidp__model_watch_stop(hidp_model *m);
+/* After tuning (model_watch.c): keeps the tuner's finalists and puts the plan under watch, unless
+ * the plan is fixed; then each run's wall time, installing the plan the watch picks next. */
+void hidp__model_watch_start(hidp_model *m, const struct hidp__tuner *t);
+void hidp__model_watch_feed(hidp_model *m, double run_s);
 
 /* Profiling (profile.c): the executor's probe while on (NULL: off or times only), adding the last
  * run to the sums, and stopping. */

@@ -4,7 +4,8 @@
  *
  * A trial is an ordinary run under a trial plan with per-slice timestamps on; its outputs are as
  * right as any other run's, but it is left out of the profile (profile.c). When the tuner is
- * done, its plan is installed, the timestamps go off (unless profiling) and the tuner is freed.
+ * done, its plan is installed, the timestamps go off (unless profiling) and the tuner is freed;
+ * its finalists stay under watch (model_watch.c), fed every run's wall time from then on.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -110,6 +111,7 @@ static int tuning_step(hidp_model *m)
                       "shares x%.1f, %d stripes", split, m->g.n_nodes, trim,
                       hidp__exec_stripes_in_force(m->exec, NULL, NULL));
         hidp__log(m->ctx, HIDP_LOG_DEBUG, "plan tuned from: %s", hidp__tuner_medians(m->tuner));
+        hidp__model_watch_start(m, m->tuner);
         hidp__model_tune_stop(m);
         /* from here on the slower cores' shares back off while their CPU is taken from them */
         hidp__exec_adapt(m->exec, !m->ctx->fixed_plan);
@@ -134,7 +136,11 @@ int hidp_model_run(hidp_model *m)
                               "(call hidp_model_prepare first)");
     if (m->tuner && tuning_step(m))
         return 0; /* a trial: not part of the profile */
+    const int watching = m->watching && !m->prof;
+    const double t0 = watching ? seconds_now() : 0;
     hidp__exec_run(m->exec);
+    if (watching)
+        hidp__model_watch_feed(m, seconds_now() - t0);
     if (m->prof)
         hidp__profile_add_run(m);
     double lost;

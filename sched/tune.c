@@ -1,6 +1,7 @@
 /*
  * tune.c - the tuner's two phases (tune.h): per-layer split or solo, then the slower cores' trim.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,9 @@ struct hidp__tuner {
     int rival;              /* the first whole-run phase's winner when it was not measured
                              * modes (every layer alone, the estimate), 0 none: it runs again
                              * in the second */
+    candidate final[HIDP__TUNE_FINALISTS]; /* the finalists (hidp__tuner_finalists) */
+    double final_s[HIDP__TUNE_FINALISTS];  /* their median runs, NAN when not timed */
+    int n_final;
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -131,6 +135,20 @@ void hidp__tuner_destroy(hidp__tuner *t)
     free(t);
 }
 
+/* Candidate c's plan, as hidp__tuner_next gives it. */
+static void fill_plan(const hidp__tuner *t, const candidate *c, signed char *mode, double *trim,
+                      int *stripes)
+{
+    if (c->modes == ESTIMATE)
+        memset(mode, HIDP__PLAN_AUTO, (size_t)t->n);
+    else if (c->modes == ALONE)
+        memset(mode, HIDP__PLAN_SOLO, (size_t)t->n);
+    else
+        memcpy(mode, t->chosen[c->modes], (size_t)t->n);
+    *trim = c->trim;
+    *stripes = t->striped ? !c->chunks : -1;
+}
+
 int hidp__tuner_next(hidp__tuner *t, signed char *mode, double *trim, int *stripes)
 {
     *stripes = t->striped ? 1 : -1;
@@ -141,16 +159,8 @@ int hidp__tuner_next(hidp__tuner *t, signed char *mode, double *trim, int *strip
         *trim = t->layer_trim;
         return 1;
     }
-    const candidate *c =
-        &t->cand[t->phase == PHASE_WHOLE ? t->live[t->slot / t->block] : t->chosen_cand];
-    if (c->modes == ESTIMATE)
-        memset(mode, HIDP__PLAN_AUTO, (size_t)t->n);
-    else if (c->modes == ALONE)
-        memset(mode, HIDP__PLAN_SOLO, (size_t)t->n);
-    else
-        memcpy(mode, t->chosen[c->modes], (size_t)t->n);
-    *trim = c->trim;
-    *stripes = t->striped ? !c->chunks : -1;
+    fill_plan(t, &t->cand[t->phase == PHASE_WHOLE ? t->live[t->slot / t->block] : t->chosen_cand],
+              mode, trim, stripes);
     return t->phase == PHASE_WHOLE;
 }
 
@@ -268,6 +278,48 @@ static int fastest_modes(const hidp__tuner *t)
     return fastest;
 }
 
+/* Adds candidate c to the finalists unless one with the same modes, trim and stripes is there
+ * already; median_s as timed in the last phase (NAN: it was not a candidate there). */
+static void add_finalist(hidp__tuner *t, candidate c, double median_s)
+{
+    for (int k = 0; k < t->n_final; k++)
+        if (t->final[k].modes == c.modes && t->final[k].trim == c.trim &&
+            t->final[k].chunks == c.chunks)
+            return;
+    t->final[t->n_final] = c;
+    t->final_s[t->n_final++] = median_s;
+}
+
+/* The last phase's median of the candidate with these modes (trim 1, stripes on), NAN if none. */
+static double median_of(const hidp__tuner *t, int modes)
+{
+    for (int k = 0; k < t->n_cand; k++)
+        if (t->cand[k].modes == modes && t->n_kept[k] > 0)
+            return kept_median(t, k);
+    return NAN;
+}
+
+/* The finalists: the chosen plan, the runner-up of the last phase, and the two plans that stand
+ * without the layer phases' verdicts, the one estimated at prepare and every layer alone (the
+ * plan to fall back on should the slower cores stop being worth their wake-ups). */
+static void choose_finalists(hidp__tuner *t)
+{
+    double best;
+    t->n_final = 0;
+    const int chosen = fastest_live(t, &best);
+    add_finalist(t, t->cand[chosen], best);
+    int second = -1;
+    for (int k = 0; k < t->n_live; k++) {
+        const int c = t->live[k];
+        if (c != chosen && (second < 0 || kept_median(t, c) < kept_median(t, second)))
+            second = c;
+    }
+    if (second >= 0)
+        add_finalist(t, t->cand[second], kept_median(t, second));
+    add_finalist(t, (candidate){ESTIMATE, 1.0, 0}, median_of(t, ESTIMATE));
+    add_finalist(t, (candidate){ALONE, 1.0, 0}, median_of(t, ALONE));
+}
+
 /* Ends a whole-run phase: the live candidate with the lowest median latency (the earlier on a
  * tie: measured modes before the estimate, the estimate before every layer solo, and trims in
  * the order of trims[]). When the first pass chose measured modes at a trim other than 1, the
@@ -298,6 +350,7 @@ static void choose_whole(hidp__tuner *t)
         t->phase = PHASE_LAYERS;
         return;
     }
+    choose_finalists(t);
     t->phase = PHASE_DONE;
 }
 
@@ -381,4 +434,21 @@ int hidp__tuner_solo_times(const hidp__tuner *t, double *solo_s)
     for (int i = 0; i < t->n; i++)
         solo_s[i] = t->splittable[i] ? median(t->solo_s + i, HIDP__TUNE_LAYER_ROUNDS, t->n) : 0;
     return 1;
+}
+
+int hidp__tuner_finalists(const hidp__tuner *t)
+{
+    return t->phase == PHASE_DONE ? t->n_final : 0;
+}
+
+double hidp__tuner_finalist(const hidp__tuner *t, int i, signed char *mode, double *trim,
+                            int *stripes)
+{
+    fill_plan(t, &t->final[i], mode, trim, stripes);
+    return t->final_s[i];
+}
+
+int hidp__tuner_block(const hidp__tuner *t)
+{
+    return t->block;
 }

@@ -74,6 +74,18 @@ void hidp__tuner_feed(hidp__tuner *t, const double *layer_s, double total_s);
  * 0 also when every layer on the fastest worker alone won), and the chosen trim. */
 int hidp__tuner_split_layers(const hidp__tuner *t);
 double hidp__tuner_trim(const hidp__tuner *t);
+/* After tuning, the finalists (at most HIDP__TUNE_FINALISTS; 0 when nothing was tuned): the
+ * chosen plan first, then the runner-up of the last whole-run phase, the plan estimated at
+ * prepare and every layer on the fastest worker alone, each once. What a later check
+ * (watch.h) times again when the machine's speed drifts. */
+#define HIDP__TUNE_FINALISTS 4
+int hidp__tuner_finalists(const hidp__tuner *t);
+/* Finalist i's plan (as hidp__tuner_next gives it), and its median whole run in seconds in the
+ * last whole-run phase (NAN when it was not timed there). */
+double hidp__tuner_finalist(const hidp__tuner *t, int i, signed char *mode, double *trim,
+                            int *stripes);
+/* Runs of one candidate in a row in the whole-run phase. */
+int hidp__tuner_block(const hidp__tuner *t);
 /* Once the layer phase is over (returns 1, else 0): each layer's median time alone on the
  * fastest worker (0 for layers that cannot be split). */
 int hidp__tuner_solo_times(const hidp__tuner *t, double *solo_s);

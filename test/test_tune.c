@@ -156,6 +156,22 @@ static void check_tuner(void)
            "tuner: equal cores keep their shares (trim %.1f), 1 layer split (%d)", trim,
            hidp__tuner_split_layers(t));
     tap_ok(hidp__tuner_next(t, mode, &trim, &stripes_on) == 0, "tuner: done stays done");
+    /* the finalists: the verdict at its median, no runner-up (the two others dropped out after
+     * the first round), then the estimate and every layer alone at theirs */
+    signed char fmode[3][N];
+    double ftrim[3] = {0}, fs[3] = {0};
+    int fstripes = 0;
+    const int nf = hidp__tuner_finalists(t);
+    for (int k = 0; k < 3 && nf == 3; k++)
+        fs[k] = hidp__tuner_finalist(t, k, fmode[k], &ftrim[k], &fstripes);
+    tap_ok(nf == 3 && !memcmp(fmode[0], mode, N) && ftrim[0] == trim &&
+               fabs(fs[0] - (split[0] + solo[1] + solo[2] + solo[3])) < 1e-9 &&
+               fmode[1][0] == HIDP__PLAN_AUTO && fs[1] == 1.0 && fmode[2][0] == HIDP__PLAN_SOLO &&
+               fmode[2][1] == HIDP__PLAN_SOLO &&
+               fabs(fs[2] - (solo[0] + solo[1] + solo[2] + solo[3])) < 1e-9,
+           "tuner: equal cores, 3 finalists: the chosen plan, the estimate, every layer alone, "
+           "at their medians (%d: %.6f, %.6f, %.6f s)",
+           nf, fs[0], fs[1], fs[2]);
     hidp__tuner_destroy(t);
 
     /* the estimated plan wins the whole runs: it stays, even though layers measured alone said
@@ -208,6 +224,22 @@ static void check_tuner(void)
                    mode[0] == HIDP__PLAN_SPLIT && stripes_on == -1,
                "tuner: the trim with the lowest median latency wins (%.2f, want %.2f), the "
                "stripes left alone (%d: made without)", trim, wants[k], stripes_on);
+        /* the second whole-run phase's two sets of modes at that trim, equally fast, the
+         * chosen one (the first phase's modes, on the tie) first; then the estimate and every
+         * layer alone, not timed in that phase */
+        signed char fm[4][N];
+        double ft[4] = {0}, gs[4] = {0};
+        int s0 = 0;
+        const int ng = hidp__tuner_finalists(t);
+        for (int f = 0; f < 4 && ng == 4; f++)
+            gs[f] = hidp__tuner_finalist(t, f, fm[f], &ft[f], &s0);
+        tap_ok(ng == 4 && !memcmp(fm[0], mode, N) && ft[0] == trim && ft[1] == trim &&
+                   gs[0] == gs[1] && gs[0] > 0 && s0 == -1 && fm[2][0] == HIDP__PLAN_AUTO &&
+                   fm[3][0] == HIDP__PLAN_SOLO && isnan(gs[2]) && isnan(gs[3]) &&
+                   hidp__tuner_block(t) == 2,
+               "tuner: unequal cores, best at x%.1f: 4 finalists, the chosen plan first (%d: "
+               "x%.1f %.4f s, x%.1f %.4f s, then %.4f, %.4f)",
+               wants[k], ng, ft[0], gs[0], ft[1], gs[1], gs[2], gs[3]);
         hidp__tuner_destroy(t);
     }
     /* an executor with stripes: every trim runs with them and without, and the faster of the

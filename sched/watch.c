@@ -1,0 +1,151 @@
+/*
+ * watch.c - checking the tuned plan again when its runs drift (watch.h).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "watch.h"
+
+/* After a check's first round, finalists slower than the best by more than this drop out, as
+ * in the tuner: a plan that far behind costs its runs and cannot win. */
+#define PRUNE_MARGIN 1.10
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, int count)
+{
+    double tmp[HIDP__WATCH_ROUNDS * HIDP__WATCH_MAX_BLOCK];
+    if (count <= 0)
+        return INFINITY;
+    memcpy(tmp, v, (size_t)count * sizeof *tmp);
+    qsort(tmp, (size_t)count, sizeof *tmp, cmp_double);
+    return count % 2 ? tmp[count / 2] : (tmp[count / 2 - 1] + tmp[count / 2]) / 2;
+}
+
+/* Between checks: the window starts empty, and the next check waits for cool runs. */
+static void steady(hidp__watch *w, int cool)
+{
+    w->checking = 0;
+    w->n_recent = w->runs_since = 0;
+    w->seconds_since = 0;
+    w->cool_runs = cool;
+}
+
+void hidp__watch_init(hidp__watch *w, int n, double chosen_s, int block)
+{
+    memset(w, 0, sizeof *w);
+    w->n = n < 1 ? 1 : n > HIDP__WATCH_PLANS ? HIDP__WATCH_PLANS : n;
+    w->block = block < 2 ? 2 : block > HIDP__WATCH_MAX_BLOCK ? HIDP__WATCH_MAX_BLOCK : block;
+    w->chosen_s = chosen_s;
+    for (int k = 0; k < w->n; k++)
+        w->median_s[k] = k == 0 ? chosen_s : NAN;
+    steady(w, HIDP__WATCH_WINDOW);
+}
+
+/* The finalist of the check's current slot: each round visits the live ones in a turned order
+ * (round r starts r places on), so that none always runs after the same one. */
+static int check_plan(const hidp__watch *w)
+{
+    return w->live[(w->slot / w->block + w->round) % w->n_live];
+}
+
+int hidp__watch_plan(const hidp__watch *w)
+{
+    return w->checking ? check_plan(w) : w->cur;
+}
+
+static void start_check(hidp__watch *w, double drift)
+{
+    w->checking = 1;
+    w->round = w->slot = 0;
+    w->drift = drift;
+    w->n_live = w->n;
+    for (int k = 0; k < w->n; k++) {
+        w->live[k] = k;
+        w->n_kept[k] = 0;
+    }
+}
+
+/* The live finalist with the lowest median (the earlier on a tie), that median in *best. */
+static int fastest_live(const hidp__watch *w, double *best)
+{
+    int fastest = w->live[0];
+    *best = median(w->kept[fastest], w->n_kept[fastest]);
+    for (int k = 1; k < w->n_live; k++) {
+        const double m = median(w->kept[w->live[k]], w->n_kept[w->live[k]]);
+        if (m < *best) {
+            *best = m;
+            fastest = w->live[k];
+        }
+    }
+    return fastest;
+}
+
+/* Ends a check: the plan in use stays unless another beat it by the switch margin (or it
+ * dropped out, beaten by more than the prune margin). */
+static void end_check(hidp__watch *w)
+{
+    double best;
+    const int fastest = fastest_live(w, &best);
+    int cur_live = 0;
+    for (int k = 0; k < w->n_live; k++)
+        cur_live |= w->live[k] == w->cur;
+    for (int k = 0; k < w->n; k++)
+        w->median_s[k] = median(w->kept[k], w->n_kept[k]);
+    const double cur_s = w->median_s[w->cur];
+    if (fastest != w->cur && (!cur_live || best < cur_s * (1.0 - HIDP__WATCH_SWITCH))) {
+        w->cur = fastest;
+        w->switches++;
+    }
+    w->chosen_s = w->median_s[w->cur];
+    w->checks++;
+    steady(w, HIDP__WATCH_COOL * HIDP__WATCH_ROUNDS * w->n * w->block);
+}
+
+static int feed_check(hidp__watch *w, double run_s)
+{
+    const int plan = check_plan(w);
+    if (w->slot % w->block > 0)
+        w->kept[plan][w->n_kept[plan]++] = run_s;
+    if (++w->slot < w->n_live * w->block)
+        return 0;
+    w->slot = 0;
+    if (++w->round == 1) {
+        double best;
+        fastest_live(w, &best);
+        int n = 0;
+        for (int k = 0; k < w->n_live; k++)
+            if (median(w->kept[w->live[k]], w->n_kept[w->live[k]]) <= best * PRUNE_MARGIN)
+                w->live[n++] = w->live[k];
+        w->n_live = n;
+    }
+    if (w->round < HIDP__WATCH_ROUNDS && w->n_live > 1)
+        return 0;
+    end_check(w);
+    return 1;
+}
+
+int hidp__watch_feed(hidp__watch *w, double run_s)
+{
+    if (w->n < 2 || !(run_s > 0))
+        return 0;
+    if (w->checking)
+        return feed_check(w, run_s);
+    w->recent[w->n_recent++ % HIDP__WATCH_WINDOW] = run_s;
+    w->runs_since++;
+    w->seconds_since += run_s;
+    if (w->runs_since < w->cool_runs || w->n_recent < HIDP__WATCH_WINDOW)
+        return 0;
+    const double now = median(w->recent, HIDP__WATCH_WINDOW);
+    const double drift = now / w->chosen_s;
+    if (fabs(drift - 1.0) > HIDP__WATCH_DRIFT)
+        start_check(w, drift);
+    else if (w->seconds_since >= HIDP__WATCH_RECHECK_S)
+        start_check(w, 0);
+    return 0;
+}
