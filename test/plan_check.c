@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../engine/exec.h"
 #include "hidp.h"
@@ -87,4 +88,41 @@ plan_check_result plan_check_random(hidp_model *m, int plans, unsigned seed,
     }
     free(mode);
     return r;
+}
+
+int plan_check_scores(hidp_model *m, const float *input, float *scores)
+{
+    const float *out = NULL;
+    size_t count = 0;
+    int rc = hidp_model_set_input(m, 0, input, PLAN_CHECK_IMG);
+    if (rc == 0)
+        rc = hidp_model_run(m);
+    if (rc == 0)
+        rc = hidp_model_output(m, 0, &out, &count);
+    if (rc == 0 && count != PLAN_CHECK_SCORES)
+        rc = HIDP_ESHAPE;
+    if (rc == 0)
+        memcpy(scores, out, PLAN_CHECK_SCORES * sizeof *scores);
+    return rc;
+}
+
+int plan_check_reference(hidp_context *ctx, const char *name, float *in, float *ref, hidp_model **m)
+{
+    void *onnx = NULL;
+    size_t size = 0;
+    for (int i = 0; i < PLAN_CHECK_IMG; i++)
+        in[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
+    int rc = hidp_zoo_build(ctx, name, 1, 64, &onnx, &size);
+    if (rc == 0)
+        rc = hidp_model_load_memory(ctx, onnx, size, m);
+    hidp_free(onnx);
+    if (rc == 0)
+        rc = hidp__model_set_reference(*m, 1);
+    if (rc == 0)
+        rc = hidp_model_prepare(*m);
+    if (rc == 0)
+        rc = plan_check_scores(*m, in, ref);
+    if (*m)
+        hidp__model_set_reference(*m, 0);
+    return rc;
 }

@@ -15,6 +15,20 @@
  * in a node after this one up to the next barrier. 0 where there is no barrier. */
 int plan_check_should_wait(const hidp_model *m, int node, int w);
 
+/* The zoo models the tests build run at 64x64 and give 1000 scores. */
+enum { PLAN_CHECK_IMG = 3 * 64 * 64, PLAN_CHECK_SCORES = 1000 };
+
+/* Runs the prepared m once on input (PLAN_CHECK_IMG floats) and copies its PLAN_CHECK_SCORES
+ * scores to scores. 0, or the failing call's code (HIDP_ESHAPE for another count). */
+int plan_check_scores(hidp_model *m, const float *input, float *scores);
+
+/* Builds zoo model `name` at 64x64 in ctx (seed 1), fills in (PLAN_CHECK_IMG floats) with the
+ * test pattern, runs the model once with the reference kernels on it and keeps its scores in
+ * ref; *m stays loaded (the caller destroys it), back on the optimized kernels for its next
+ * prepare. 0, or the failing call's code. */
+int plan_check_reference(hidp_context *ctx, const char *name, float *in, float *ref,
+                         hidp_model **m);
+
 /* The largest |a[i] - b[i]| over n floats. (Written out: fmax() in such a loop made Debian 12's
  * aarch64 cross GCC crash.) */
 double plan_check_max_diff(const float *a, const float *b, size_t n);

@@ -100,6 +100,17 @@ static double alone_fast(const signed char *mode, double trim, double layers_s)
     return split ? 2 * layers_s : layers_s;
 }
 
+/* The tuner's finalists (at most 4) into mode[k], trim[k] and median_s[k]; their number. The
+ * stripes of the last one in *stripes. */
+static int finalists(const hidp__tuner *t, signed char (*mode)[N], double *trim, double *median_s,
+                     int *stripes)
+{
+    const int n = hidp__tuner_finalists(t);
+    for (int k = 0; k < n && k < 4; k++)
+        median_s[k] = hidp__tuner_finalist(t, k, mode[k], &trim[k], stripes);
+    return n;
+}
+
 /* Trials with blocks of 2 runs (block_min_s 0). After the first round of whole runs only the
  * candidates within 10% of the best go on, and one left ends the phase. */
 enum {
@@ -158,12 +169,10 @@ static void check_tuner(void)
     tap_ok(hidp__tuner_next(t, mode, &trim, &stripes_on) == 0, "tuner: done stays done");
     /* the finalists: the verdict at its median, no runner-up (the two others dropped out after
      * the first round), then the estimate and every layer alone at theirs */
-    signed char fmode[3][N];
-    double ftrim[3] = {0}, fs[3] = {0};
+    signed char fmode[4][N];
+    double ftrim[4] = {0}, fs[4] = {0};
     int fstripes = 0;
-    const int nf = hidp__tuner_finalists(t);
-    for (int k = 0; k < 3 && nf == 3; k++)
-        fs[k] = hidp__tuner_finalist(t, k, fmode[k], &ftrim[k], &fstripes);
+    const int nf = finalists(t, fmode, ftrim, fs, &fstripes);
     tap_ok(nf == 3 && !memcmp(fmode[0], mode, N) && ftrim[0] == trim &&
                fabs(fs[0] - (split[0] + solo[1] + solo[2] + solo[3])) < 1e-9 &&
                fmode[1][0] == HIDP__PLAN_AUTO && fs[1] == 1.0 && fmode[2][0] == HIDP__PLAN_SOLO &&
@@ -230,9 +239,7 @@ static void check_tuner(void)
         signed char fm[4][N];
         double ft[4] = {0}, gs[4] = {0};
         int s0 = 0;
-        const int ng = hidp__tuner_finalists(t);
-        for (int f = 0; f < 4 && ng == 4; f++)
-            gs[f] = hidp__tuner_finalist(t, f, fm[f], &ft[f], &s0);
+        const int ng = finalists(t, fm, ft, gs, &s0);
         tap_ok(ng == 4 && !memcmp(fm[0], mode, N) && ft[0] == trim && ft[1] == trim &&
                    gs[0] == gs[1] && gs[0] > 0 && s0 == -1 && fm[2][0] == HIDP__PLAN_AUTO &&
                    fm[3][0] == HIDP__PLAN_SOLO && isnan(gs[2]) && isnan(gs[3]) &&
@@ -395,51 +402,9 @@ static void check_tuner(void)
     hidp__tuner_destroy(t);
 }
 
-enum { IMG = 3 * 64 * 64, SCORES = 1000 };
+enum { IMG = PLAN_CHECK_IMG, SCORES = PLAN_CHECK_SCORES };
 
 static float in[IMG]; /* the test pattern every model here runs on */
-
-/* Runs the prepared m once on input and copies its SCORES scores to scores. 0, or the failing
- * call's code (HIDP_ESHAPE for another count). */
-static int run_scores(hidp_model *m, const float *input, float *scores)
-{
-    const float *out = NULL;
-    size_t count = 0;
-    int rc = hidp_model_set_input(m, 0, input, IMG);
-    if (rc == 0)
-        rc = hidp_model_run(m);
-    if (rc == 0)
-        rc = hidp_model_output(m, 0, &out, &count);
-    if (rc == 0 && count != SCORES)
-        rc = HIDP_ESHAPE;
-    if (rc == 0)
-        memcpy(scores, out, SCORES * sizeof *scores);
-    return rc;
-}
-
-/* Builds zoo model `name` at 64x64 in ctx (seed 1), runs it once with the reference kernels on
- * `in` and keeps its scores in ref; *m stays loaded (the caller destroys it), back on the
- * optimized kernels for its next prepare. 0, or the failing call's code. */
-static int reference_run(hidp_context *ctx, const char *name, float *ref, hidp_model **m)
-{
-    void *onnx = NULL;
-    size_t size = 0;
-    for (int i = 0; i < IMG; i++)
-        in[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
-    int rc = hidp_zoo_build(ctx, name, 1, 64, &onnx, &size);
-    if (rc == 0)
-        rc = hidp_model_load_memory(ctx, onnx, size, m);
-    hidp_free(onnx);
-    if (rc == 0)
-        rc = hidp__model_set_reference(*m, 1);
-    if (rc == 0)
-        rc = hidp_model_prepare(*m);
-    if (rc == 0)
-        rc = run_scores(*m, in, ref);
-    if (*m)
-        hidp__model_set_reference(*m, 0);
-    return rc;
-}
 
 /* Runs the prepared m `runs` times; the largest |score - ref| over them, or INFINITY if a run
  * fails. */
@@ -478,7 +443,7 @@ static void check_model(void)
     static float ref[SCORES];
     int rc = hidp_context_create(&ctx, 0);
     if (rc == 0)
-        rc = reference_run(ctx, "resnet18", ref, &m);
+        rc = plan_check_reference(ctx, "resnet18", in, ref, &m);
     if (!tap_ok(rc == 0, "model: reference run (%s)",
                 ctx ? hidp_context_last_error(ctx) : "no context"))
         goto done;
@@ -550,7 +515,7 @@ static void check_chained(void)
     int rc = hidp_context_create(&ctx, 0);
     if (rc == 0) {
         hidp_context_set_tuning(ctx, 0); /* the plan made at prepare, every run alike */
-        rc = reference_run(ctx, "mobilenet_v2", ref, &m);
+        rc = plan_check_reference(ctx, "mobilenet_v2", in, ref, &m);
     }
     if (!tap_ok(rc == 0, "chained: mobilenet_v2 reference run (%s)",
                 ctx ? hidp_context_last_error(ctx) : "no context"))
@@ -611,7 +576,7 @@ static void check_branch_without_barrier(void)
     int rc = hidp_context_create(&ctx, 0);
     if (rc == 0) {
         hidp_context_set_tuning(ctx, 0);
-        rc = reference_run(ctx, "resnet18", ref, &m);
+        rc = plan_check_reference(ctx, "resnet18", in, ref, &m);
     }
     if (!tap_ok(rc == 0, "branch: resnet18 reference run (%s)",
                 ctx ? hidp_context_last_error(ctx) : "no context"))
@@ -652,10 +617,10 @@ static void check_random_plans(void)
     int rc = hidp_context_create(&ctx, 0);
     if (rc == 0) {
         hidp_context_set_tuning(ctx, 0);
-        rc = reference_run(ctx, "mobilenet_v2", ref, &m);
+        rc = plan_check_reference(ctx, "mobilenet_v2", in, ref, &m);
     }
     if (rc == 0) /* still prepared with the reference kernels */
-        rc = run_scores(m, in2, ref2);
+        rc = plan_check_scores(m, in2, ref2);
     if (rc == 0) {
         hidp_context_set_threads(ctx, 3);
         hidp_context_set_split(ctx, HIDP_SPLIT_EQUAL);

@@ -149,7 +149,7 @@ static void check_watch(void)
     tap_ok(w.checks == 0 && hidp__watch_plan(&w) == 0, "watch: one plan, no check");
 }
 
-enum { IMG = 3 * 64 * 64, SCORES = 1000 };
+enum { IMG = PLAN_CHECK_IMG, SCORES = PLAN_CHECK_SCORES };
 static float in[IMG];
 
 /* The scores of one run of m, compared with ref: the largest |diff|, INFINITY if it failed. */
@@ -162,37 +162,12 @@ static double run_diff(hidp_model *m, const float *ref)
     return plan_check_max_diff(out, ref, SCORES);
 }
 
-/* Builds ResNet-18 at 64 (seed 1), runs it once with the reference kernels into ref, and
- * prepares it on 2 workers with equal shares and tuning off (the test's own tuner gives the
- * finalists). 0, or the failing call's code. */
+/* ResNet-18 at 64 run once with the reference kernels into ref, then prepared on 2 workers with
+ * equal shares and tuning off (the test's own tuner gives the finalists). 0, or the failing
+ * call's code. */
 static int two_workers(hidp_context *ctx, float *ref, hidp_model **m)
 {
-    void *onnx = NULL;
-    size_t size = 0;
-    const float *out = NULL;
-    size_t count = 0;
-    for (int i = 0; i < IMG; i++)
-        in[i] = (float)((i * 7919) % 101) / 50.0f - 1.0f;
-    int rc = hidp_zoo_build(ctx, "resnet18", 1, 64, &onnx, &size);
-    if (rc == 0)
-        rc = hidp_model_load_memory(ctx, onnx, size, m);
-    hidp_free(onnx);
-    if (rc == 0)
-        rc = hidp__model_set_reference(*m, 1);
-    if (rc == 0)
-        rc = hidp_model_prepare(*m);
-    if (rc == 0)
-        rc = hidp_model_set_input(*m, 0, in, IMG);
-    if (rc == 0)
-        rc = hidp_model_run(*m);
-    if (rc == 0)
-        rc = hidp_model_output(*m, 0, &out, &count);
-    if (rc == 0 && count != SCORES)
-        rc = HIDP_ESHAPE;
-    if (rc == 0)
-        memcpy(ref, out, SCORES * sizeof *ref);
-    if (rc == 0)
-        rc = hidp__model_set_reference(*m, 0);
+    int rc = plan_check_reference(ctx, "resnet18", in, ref, m);
     hidp_context_set_threads(ctx, 2);
     hidp_context_set_split(ctx, HIDP_SPLIT_EQUAL);
     hidp_context_set_tuning(ctx, HIDP_TUNE_OFF);
@@ -240,6 +215,9 @@ static int shared_nodes(const hidp_model *m)
     return count;
 }
 
+/* ResNet-18 at 64 on 2 workers under a watch over three finalists (every layer split, the
+ * estimate, every layer alone): a check installs each in turn, every run matches the reference
+ * kernels, and the verdict is the plan installed after it. */
 static void check_model(void)
 {
     hidp_context *ctx = NULL;
