@@ -46,8 +46,8 @@ void hidp__model_watch_start(hidp_model *m, const hidp__tuner *t)
     m->watching = 1;
 }
 
-/* "x1.2, 13 of 55 layers split, 2 stripes" for finalist k (while it is installed, for the
- * stripes in force). */
+/* Finalist k for the log: "13 of 55 layers split, x1.2" (", no stripes" when it turns them
+ * off), or the estimate, or every layer alone. */
 static void describe(const hidp_model *m, int k, char *buf, size_t len)
 {
     int split = 0, automatic = 0;

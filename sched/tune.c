@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "median.h"
 #include "tune.h"
 #include "../engine/exec.h"
 
@@ -75,20 +76,11 @@ struct hidp__tuner {
     int n_final;
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median of v[0], v[stride], ... (count of them, at most MAX_KEPT), sorted in tmp. */
+/* Median of v[0], v[stride], ... (count of them, at most MAX_KEPT). */
 static double median(const double *v, int count, int stride)
 {
     double tmp[MAX_KEPT];
-    for (int i = 0; i < count; i++)
-        tmp[i] = v[(size_t)i * (size_t)stride];
-    qsort(tmp, (size_t)count, sizeof *tmp, cmp_double);
-    return count % 2 ? tmp[count / 2] : (tmp[count / 2 - 1] + tmp[count / 2]) / 2;
+    return hidp__median(v, count, stride, tmp);
 }
 
 int hidp__tuner_create(hidp__tuner **out, int n, const char *splittable, int unequal,

@@ -2,36 +2,26 @@
  * watch.c - checking the tuned plan again when its runs drift (watch.h).
  */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "median.h"
 #include "watch.h"
 
 /* After a check's first round, finalists slower than the best by more than this drop out, as
  * in the tuner: a plan that far behind costs its runs and cannot win. */
 #define PRUNE_MARGIN 1.10
 
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median(const double *v, int count)
 {
     double tmp[HIDP__WATCH_ROUNDS * HIDP__WATCH_MAX_BLOCK];
-    if (count <= 0)
-        return INFINITY;
-    memcpy(tmp, v, (size_t)count * sizeof *tmp);
-    qsort(tmp, (size_t)count, sizeof *tmp, cmp_double);
-    return count % 2 ? tmp[count / 2] : (tmp[count / 2 - 1] + tmp[count / 2]) / 2;
+    return hidp__median(v, count, 1, tmp);
 }
 
 /* Between checks: the window starts empty, and the next check waits for cool runs. */
 static void steady(hidp__watch *w, int cool)
 {
     w->checking = 0;
-    w->n_recent = w->runs_since = 0;
+    w->runs_since = 0;
     w->seconds_since = 0;
     w->cool_runs = cool;
 }
@@ -136,10 +126,9 @@ int hidp__watch_feed(hidp__watch *w, double run_s)
         return 0;
     if (w->checking)
         return feed_check(w, run_s);
-    w->recent[w->n_recent++ % HIDP__WATCH_WINDOW] = run_s;
-    w->runs_since++;
+    w->recent[w->runs_since++ % HIDP__WATCH_WINDOW] = run_s;
     w->seconds_since += run_s;
-    if (w->runs_since < w->cool_runs || w->n_recent < HIDP__WATCH_WINDOW)
+    if (w->runs_since < w->cool_runs || w->runs_since < HIDP__WATCH_WINDOW)
         return 0;
     const double now = median(w->recent, HIDP__WATCH_WINDOW);
     const double drift = now / w->chosen_s;

@@ -40,8 +40,8 @@ typedef struct hidp__watch {
     int cur;         /* the plan in use between checks */
     double chosen_s; /* the median run cur was chosen on */
     /* between checks */
-    double recent[HIDP__WATCH_WINDOW];
-    int n_recent, runs_since;
+    double recent[HIDP__WATCH_WINDOW]; /* the last runs, a ring indexed by runs_since */
+    int runs_since;
     double seconds_since;
     int cool_runs; /* runs_since must reach this before a check */
     /* a check */
