@@ -74,8 +74,8 @@ size_t hidp__conv_shifted_scratch(const hidp__conv_geom *g, const hidp__sgemm_ke
     const int64_t k = g->cg * g->kh * g->kw;
     /* band + the nr floats the last tile may read past it + offsets (int64) + a tile +
      * alignment */
-    return (size_t)(per_row(g) * (band_rows(g) + extra_rows(g)) + kern->nr + 2 * k +
-                    kern->mr * kern->nr + 32);
+    return (size_t)(per_row(g) * (band_rows(g) + extra_rows(g)) + kern->nr + 2 * k + 32) +
+           hidp__sgemm_tile_floats(kern);
 }
 
 /* Fills the phase planes of the group's cg channels for output rows from oy0: phase row r of

@@ -138,12 +138,18 @@ static int64_t round_up(int64_t v, int64_t to)
     return (v + to - 1) / to * to;
 }
 
+size_t hidp__sgemm_tile_floats(const hidp__sgemm_kernel *kern)
+{
+    const int64_t edge = kern->mr * kern->nr, pair = 2 * kern->tmr * kern->nr;
+    return (size_t)(edge > pair ? edge : pair);
+}
+
 size_t hidp__sgemm_scratch_floats(const hidp__sgemm_kernel *kern, int64_t k, int64_t n)
 {
     const int64_t kc = k < SGEMM_KC ? k : SGEMM_KC;
     const int64_t nc = round_up(n < SGEMM_NC ? n : SGEMM_NC, kern->nr);
     /* + one tile for the edge path, + slack to align the block to 64 bytes */
-    return (size_t)(kc * nc + kern->mr * kern->nr + 16);
+    return (size_t)kc * (size_t)nc + hidp__sgemm_tile_floats(kern) + 16;
 }
 
 /* What the tile kernel does to the finished tile in registers: clamp to [lo, hi] (ReLU, Clip),
@@ -283,10 +289,38 @@ int hidp__sgemm_t_fits(const hidp__sgemm_kernel *kern, int64_t n, int64_t c_wide
     return c_cols % kern->tmr == 0 && n >= c_cols && (n - c_cols) % c_wide == 0;
 }
 
+/* Channels [c_lo, c_hi) of panel p of one finished transposed tile (buf: tmr rows of nr, pixel
+ * by pixel), whose first output is out0: bias, residual and activation, then into C. */
+static void store_t_tile(const hidp__sgemm_call *call, const float *buf, int64_t p, int64_t c_lo,
+                         int64_t c_hi, int64_t out0, const tile_act *ta)
+{
+    const int tmr = call->kern->tmr, nr = call->kern->nr;
+    if (ta->fn == HIDP__ACT_NONE && ta->fused) {
+        call->kern->store_t(buf, c_lo, c_hi, call->c + p * call->ldc + out0, call->ldc,
+                            call->bias ? call->bias + p : NULL,
+                            call->res ? call->res + p * call->ldc + out0 : NULL, ta->lo, ta->hi);
+        return;
+    }
+    float t[SGEMM_MAX_MR];
+    for (int64_t c = c_lo; c < c_hi; c++) {
+        const int64_t ch = p + c;
+        const float bias = call->bias ? call->bias[ch] : 0.0f;
+        const float *res = call->res ? call->res + ch * call->ldc + out0 : NULL;
+        for (int i = 0; i < tmr; i++) {
+            float v = buf[i * nr + c] + bias + (res ? res[i] : 0.0f);
+            v = v < ta->lo ? ta->lo : v;
+            t[i] = v > ta->hi ? ta->hi : v;
+        }
+        if (ta->fn != HIDP__ACT_NONE || !ta->fused)
+            hidp__act_apply(call->act, t, (size_t)tmr);
+        memcpy(call->c + ch * call->ldc + out0, t, (size_t)tmr * sizeof *t);
+    }
+}
+
 /* The transposed tile over every whole run of tmr real outputs (hidp__sgemm_t_fits), channel
- * panel by channel panel: K is not blocked (the panel of packed weights, K x nr, streams from L2
- * while the accumulators stay in registers); bias, residual and activation are applied while
- * the tile is transposed into C. */
+ * panel by channel panel, two runs at a time where the kernel can: K is not blocked (the panel
+ * of packed weights, K x nr, streams from L2 while the accumulators stay in registers); bias,
+ * residual and activation are applied while the tile is transposed into C. */
 static void sgemm_t(const hidp__sgemm_call *call, int64_t m0, int64_t m1, const tile_act *ta,
                     float *buf)
 {
@@ -296,43 +330,42 @@ static void sgemm_t(const hidp__sgemm_call *call, int64_t m0, int64_t m1, const 
     const int wide = call->c_wide > 0;
     const int64_t cols = wide ? call->c_cols : call->n;
     const int64_t rows = wide ? (call->n - call->c_cols) / call->c_wide + 1 : 1;
-    float t[SGEMM_MAX_MR];
-    const int64_t tiles = rows * (cols / tmr), panel = nr * call->k;
+    const int64_t per_row = cols / tmr, tiles = rows * per_row, panel = nr * call->k;
+    const int pair = kern->tile_t2 != NULL;
     for (int64_t p = m0 / nr * nr; p < m1; p += nr) {
         const float *wt = call->a_packed + p * call->k;
         const int64_t c_lo = m0 > p ? m0 - p : 0, c_hi = m1 - p < nr ? m1 - p : nr;
         /* the next panel of weights, a share before each tile */
         const int64_t share = (panel / tiles + 15) / 16 * 16;
         int64_t ahead = p + nr < m1 ? 0 : panel;
-        for (int64_t r = 0; r < rows; r++)
-            for (int64_t x0 = 0; x0 < cols; x0 += tmr) {
-                if (ahead < panel) {
-                    prefetch_range(wt + panel + ahead, share < panel - ahead ? share : panel - ahead);
-                    ahead += share;
-                }
-                const int64_t q = (wide ? r * call->c_wide : 0) + x0, out0 = r * cols + x0;
-                /* the tile's outputs, claimed while it computes (ops/prefetch.h): on two cores
-                 * that share no cache, ResNet-50 ran 2.4% faster (in-process A/B) */
-                for (int64_t c = c_lo; c < c_hi; c++)
-                    hidp__prefetch_for_write(call->c + (p + c) * call->ldc + out0, tmr);
-                if (call->b_rows)
-                    kern->tile_t(call->k, call->b_rows->base + q, call->b_rows->off, 0, wt, buf, 0);
-                else
-                    kern->tile_t(call->k, mat->p + q, NULL, mat->ld, wt, buf, 0);
-                for (int64_t c = c_lo; c < c_hi; c++) {
-                    const int64_t ch = p + c;
-                    const float bias = call->bias ? call->bias[ch] : 0.0f;
-                    const float *res = call->res ? call->res + ch * call->ldc + out0 : NULL;
-                    for (int i = 0; i < tmr; i++) {
-                        float v = buf[i * nr + c] + bias + (res ? res[i] : 0.0f);
-                        v = v < ta->lo ? ta->lo : v;
-                        t[i] = v > ta->hi ? ta->hi : v;
-                    }
-                    if (ta->fn != HIDP__ACT_NONE || !ta->fused)
-                        hidp__act_apply(call->act, t, (size_t)tmr);
-                    memcpy(call->c + ch * call->ldc + out0, t, (size_t)tmr * sizeof *t);
-                }
+        for (int64_t tl = 0; tl < tiles;) {
+            const int two = pair && tl + 1 < tiles;
+            int64_t q[2], out0[2];
+            for (int h = 0; h <= two; h++) {
+                const int64_t r = (tl + h) / per_row, x0 = (tl + h) % per_row * tmr;
+                q[h] = (wide ? r * call->c_wide : 0) + x0;
+                out0[h] = r * cols + x0;
             }
+            for (int h = 0; h <= two && ahead < panel; h++) {
+                prefetch_range(wt + panel + ahead, share < panel - ahead ? share : panel - ahead);
+                ahead += share;
+            }
+            /* the tiles' outputs, claimed while they compute (ops/prefetch.h): on two cores
+             * that share no cache, ResNet-50 ran 2.4% faster (in-process A/B) */
+            for (int h = 0; h <= two; h++)
+                for (int64_t c = c_lo; c < c_hi; c++)
+                    hidp__prefetch_for_write(call->c + (p + c) * call->ldc + out0[h], tmr);
+            const float *base = call->b_rows ? call->b_rows->base : mat->p;
+            const int64_t *off = call->b_rows ? call->b_rows->off : NULL;
+            const int64_t lda = call->b_rows ? 0 : mat->ld;
+            if (two)
+                kern->tile_t2(call->k, base + q[0], q[1] - q[0], off, lda, wt, buf);
+            else
+                kern->tile_t(call->k, base + q[0], off, lda, wt, buf, 0);
+            for (int h = 0; h <= two; h++)
+                store_t_tile(call, buf + h * tmr * nr, p, c_lo, c_hi, out0[h], ta);
+            tl += 1 + two;
+        }
     }
 }
 

@@ -47,6 +47,15 @@ typedef struct hidp__sgemm_kernel {
     int tmr;
     void (*tile_t)(int64_t kc, const float *a, const int64_t *off, int64_t lda, const float *b,
                    float *c, int accumulate);
+    /* Two transposed tiles at once, the second's pixels delta floats after the first's in every
+     * row of B: c holds 2 * tmr rows of nr (NULL where the register file is too small). */
+    void (*tile_t2)(int64_t kc, const float *a, int64_t delta, const int64_t *off, int64_t lda,
+                    const float *b, float *c);
+    /* Channels [c_lo, c_hi) of a finished transposed tile (buf: tmr rows of nr) into C: channel
+     * ch's tmr outputs at c + ch * ldc, plus bias[ch] and res[ch * ldc + i] (either NULL),
+     * clamped to [lo, hi]. */
+    void (*store_t)(const float *buf, int64_t c_lo, int64_t c_hi, float *c, int64_t ldc,
+                    const float *bias, const float *res, float lo, float hi);
 } hidp__sgemm_kernel;
 
 /* The best kernel this CPU runs (or HIDP_ISA's); never NULL. */
@@ -110,6 +119,8 @@ typedef struct hidp__sgemm_call {
                                        transposed tile runs (hidp__sgemm_t_fits must hold) */
 } hidp__sgemm_call;
 
+/* Floats of the tile buffer hidp__sgemm uses for edges and transposed tiles (two at once). */
+size_t hidp__sgemm_tile_floats(const hidp__sgemm_kernel *kern);
 /* Floats of scratch hidp__sgemm needs for any call with this k and n. */
 size_t hidp__sgemm_scratch_floats(const hidp__sgemm_kernel *kern, int64_t k, int64_t n);
 /* Computes rows [m0, m1) of C (any m0, m1; multiples of kern->mr run fastest). */

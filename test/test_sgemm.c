@@ -135,10 +135,11 @@ static double rows_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t k, in
 }
 
 /* The transposed tile: weights packed channel-major, B at shifted rows into a wide C (wide > 0)
- * or a plain matrix read in place (wide == 0), bias, residual and SiLU, rows [m0, m1). */
+ * or a plain matrix read in place (wide == 0), rows [m0, m1), with act (SiLU: the driver applies
+ * it; ReLU: the kernel's store clamps) after bias and residual when extras, else nothing added. */
 static double transposed_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t k, int64_t wide,
-                              int64_t cols, int64_t out_rows, int64_t m0, int64_t m1,
-                              int *clobbered)
+                              int64_t cols, int64_t out_rows, int64_t m0, int64_t m1, int act,
+                              int extras, int *clobbered)
 {
     const int64_t n = wide ? (out_rows - 1) * wide + cols : cols * out_rows;
     const int64_t span = n + kern->nr, ohw = out_rows * cols, ldc = ohw + 1;
@@ -163,11 +164,22 @@ static double transposed_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t
     hidp__sgemm_pack_wt(kern, a, k, m, k, wt);
     const hidp__sgemm_rows b = {base, off};
     const hidp__sgemm_matrix bm = {base, span}; /* row kk at base + kk * span */
-    const hidp__act silu = {HIDP__ACT_SILU, 0, 0};
-    const hidp__sgemm_call call = {.kern = kern, .m = m, .n = n, .k = k, .a_packed = wt,
-                                   .b_rows = wide ? &b : NULL, .b_src = &bm, .c = c, .ldc = ldc,
-                                   .c_wide = wide, .c_cols = cols, .bias = bias, .act = &silu,
-                                   .res = res, .transposed = 1};
+    const hidp__act activation = {act, 0, 0};
+    const hidp__sgemm_call call = {.kern = kern,
+                                   .m = m,
+                                   .n = n,
+                                   .k = k,
+                                   .a_packed = wt,
+                                   .b_rows = wide ? &b : NULL,
+                                   .b_src = &bm,
+                                   .c = c,
+                                   .ldc = ldc,
+                                   .c_wide = wide,
+                                   .c_cols = cols,
+                                   .bias = extras ? bias : NULL,
+                                   .act = &activation,
+                                   .res = extras ? res : NULL,
+                                   .transposed = 1};
     hidp__sgemm(&call, m0, m1, tile);
     double worst = 0;
     *clobbered = 0;
@@ -179,13 +191,15 @@ static double transposed_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t
                 continue;
             }
             const int64_t q = wide ? o / cols * wide + o % cols : o;
-            double sum = bias[i] + res[i * ldc + o], mag = 1.0;
+            double sum = extras ? bias[i] + res[i * ldc + o] : 0.0, mag = 1.0;
             for (int64_t kk = 0; kk < k; kk++) {
                 const double bv = wide ? base[off[kk] + q] : base[kk * span + q];
                 sum += a[i * k + kk] * bv;
                 mag += fabs(a[i * k + kk] * bv);
             }
-            const double want = sum / (1 + exp(-sum));
+            const double want = act == HIDP__ACT_SILU   ? sum / (1 + exp(-sum))
+                                : act == HIDP__ACT_RELU ? fmax(sum, 0.0)
+                                                        : sum;
             const double d = fabs(got - want) / mag;
             if (!(d <= worst))
                 worst = isnan(d) ? INFINITY : d;
@@ -261,25 +275,38 @@ int main(void)
     }
     for (int ii = 0; ii < 3; ii++) {
         const hidp__sgemm_kernel *kern = hidp__sgemm_find(isas[ii]);
-        /* m, k, wide (0: plain), cols, rows, m0, m1 */
+        /* m, k, wide (0: plain), cols, rows, m0, m1: 7, 6, 28 and 2 tiles of 7 pixels (tiles
+         * go in pairs where the kernel has tile_t2, an odd one alone), ranges inside panels */
         static const int64_t tc[][7] = {{40, 576, 9, 7, 7, 0, 40}, {70, 300, 16, 14, 3, 5, 61},
                                         {33, 128, 0, 14, 14, 0, 33}, {64, 64, 0, 7, 2, 32, 64}};
-        for (size_t r = 0; r < sizeof tc / sizeof tc[0]; r++) {
-            if (!kern || !kern->tile_t) {
-                tap_skip(kern ? "the kernel has no transposed tile" : "this CPU does not run it",
-                         "%s transposed tile", isas[ii]);
-                continue;
+        /* SiLU after bias and residual (the driver's store), ReLU after them and nothing
+         * without them (the kernel's store_t) */
+        static const struct {
+            int act, extras;
+            const char *what;
+        } ways[] = {{HIDP__ACT_SILU, 1, "bias, residual, SiLU"},
+                    {HIDP__ACT_RELU, 1, "bias, residual, ReLU"},
+                    {HIDP__ACT_NONE, 0, "no bias, residual or activation"}};
+        for (size_t r = 0; r < sizeof tc / sizeof tc[0]; r++)
+            for (size_t w = 0; w < sizeof ways / sizeof ways[0]; w++) {
+                if (!kern || !kern->tile_t) {
+                    tap_skip(kern ? "the kernel has no transposed tile"
+                                  : "this CPU does not run it",
+                             "%s transposed tile", isas[ii]);
+                    continue;
+                }
+                int clobbered;
+                const double d =
+                    transposed_case(kern, tc[r][0], tc[r][1], tc[r][2], tc[r][3], tc[r][4],
+                                    tc[r][5], tc[r][6], ways[w].act, ways[w].extras, &clobbered);
+                tap_ok(d < 1e-6 && !clobbered,
+                       "%s transposed tile m=%lld k=%lld %s %lld x %lld, rows [%lld,%lld), %s: "
+                       "max diff / sum|a*b| %.3g, other rows %s",
+                       kern->isa, (long long)tc[r][0], (long long)tc[r][1],
+                       tc[r][2] ? "wide" : "plain", (long long)tc[r][4], (long long)tc[r][3],
+                       (long long)tc[r][5], (long long)tc[r][6], ways[w].what, d,
+                       clobbered ? "CLOBBERED" : "untouched");
             }
-            int clobbered;
-            const double d = transposed_case(kern, tc[r][0], tc[r][1], tc[r][2], tc[r][3],
-                                             tc[r][4], tc[r][5], tc[r][6], &clobbered);
-            tap_ok(d < 1e-6 && !clobbered,
-                   "%s transposed tile m=%lld k=%lld %s %lld x %lld, rows [%lld,%lld), bias, "
-                   "residual, SiLU: max diff / sum|a*b| %.3g, other rows %s", kern->isa,
-                   (long long)tc[r][0], (long long)tc[r][1], tc[r][2] ? "wide" : "plain",
-                   (long long)tc[r][4], (long long)tc[r][3], (long long)tc[r][5],
-                   (long long)tc[r][6], d, clobbered ? "CLOBBERED" : "untouched");
-        }
     }
     for (int ii = 0; ii < 3; ii++) {
         const hidp__sgemm_kernel *kern = hidp__sgemm_find(isas[ii]);
