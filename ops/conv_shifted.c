@@ -72,10 +72,10 @@ static int phase_read(int64_t f, int64_t k, int64_t d, int64_t s)
 size_t hidp__conv_shifted_scratch(const hidp__conv_geom *g, const hidp__sgemm_kernel *kern)
 {
     const int64_t k = g->cg * g->kh * g->kw;
-    /* band + the nr floats the last tile may read past it + offsets (int64) + a tile +
-     * alignment */
+    /* band + the nr floats the last tile may read past it + offsets (int64) + the GEMM's tile
+     * buffers + alignment */
     return (size_t)(per_row(g) * (band_rows(g) + extra_rows(g)) + kern->nr + 2 * k + 32) +
-           hidp__sgemm_tile_floats(kern);
+           hidp__sgemm_rows_floats(kern, g->mg);
 }
 
 /* Fills the phase planes of the group's cg channels for output rows from oy0: phase row r of

@@ -121,6 +121,9 @@ typedef struct hidp__sgemm_call {
 
 /* Floats of the tile buffer hidp__sgemm uses for edges and transposed tiles (two at once). */
 size_t hidp__sgemm_tile_floats(const hidp__sgemm_kernel *kern);
+/* Floats of scratch hidp__sgemm needs for a call with b_rows (any k and n) on m rows: a tile
+ * buffer per row panel (one more when rows [m0, m1) start inside a panel). */
+size_t hidp__sgemm_rows_floats(const hidp__sgemm_kernel *kern, int64_t m);
 /* Floats of scratch hidp__sgemm needs for any call with this k and n. */
 size_t hidp__sgemm_scratch_floats(const hidp__sgemm_kernel *kern, int64_t k, int64_t n);
 /* Computes rows [m0, m1) of C (any m0, m1; multiples of kern->mr run fastest). */

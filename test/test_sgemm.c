@@ -90,7 +90,7 @@ static double rows_case(const hidp__sgemm_kernel *kern, int64_t m, int64_t k, in
     float *base = malloc((size_t)(k * span) * sizeof *base), *a = malloc((size_t)(m * k) * 4);
     float *c = malloc((size_t)(m * (ohw + 1)) * sizeof *c), *bias = malloc((size_t)m * 4);
     float *ap = malloc(hidp__sgemm_packed_a_floats(kern, m, k) * sizeof *ap);
-    float *tile = malloc((size_t)(kern->mr * kern->nr + 16) * sizeof *tile);
+    float *tile = malloc(hidp__sgemm_rows_floats(kern, m) * sizeof *tile);
     int64_t *off = malloc((size_t)k * sizeof *off);
     for (int64_t i = 0; i < k * span; i++)
         base[i] = frand();
@@ -257,7 +257,8 @@ int main(void)
     }
     for (int ii = 0; ii < 3; ii++) {
         const hidp__sgemm_kernel *kern = hidp__sgemm_find(isas[ii]);
-        static const int64_t rc[][5] = {{8, 27, 9, 7, 7}, {13, 64, 58, 56, 3}, {5, 300, 16, 14, 14}};
+        static const int64_t rc[][5] = {
+            {8, 27, 9, 7, 7}, {13, 64, 58, 56, 3}, {5, 300, 16, 14, 14}, {20, 600, 9, 7, 3}};
         for (size_t r = 0; r < sizeof rc / sizeof rc[0]; r++) {
             if (!kern) {
                 tap_skip("this CPU does not run it", "%s kernel, shifted rows", isas[ii]);
