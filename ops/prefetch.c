@@ -1,5 +1,5 @@
 /*
- * prefetch.c - hidp__prefetch_for_write (prefetch.h).
+ * prefetch.c - hidp__prefetch_for_write and hidp__pull_in (prefetch.h).
  *
  * x86 has a write prefetch (PREFETCHW) only where CPUID says so (the PRFCHW bit, which AMD calls
  * 3DNowPrefetch); GCC emits it for __builtin_prefetch(p, 1) only when compiling for such a CPU,
@@ -7,6 +7,8 @@
  * check. Elsewhere (aarch64: PRFM PSTL1KEEP) the builtin is enough.
  */
 #include "prefetch.h"
+
+#include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -52,4 +54,19 @@ void hidp__prefetch_for_write(const float *p, int64_t n)
     for (int64_t i = 0; i < n; i += LINE_FLOATS)
         prefetch_line(p + i);
     prefetch_line(p + n - 1); /* the last line, when p is not at a line's start */
+}
+
+unsigned hidp__pull_in(const float *p, int64_t n)
+{
+    /* ORs of words, not sums of floats: a chain of one-cycle ORs does not hold the loads back
+     * the way a chain of four-cycle float adds would */
+    unsigned bits = 0, w;
+    if (n <= 0)
+        return 0;
+    for (int64_t i = 0; i < n; i += LINE_FLOATS) {
+        memcpy(&w, p + i, sizeof w);
+        bits |= w;
+    }
+    memcpy(&w, p + n - 1, sizeof w); /* the last line, when p is not at a line's start */
+    return bits | w;
 }

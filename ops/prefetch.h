@@ -1,5 +1,6 @@
 /*
- * prefetch.h - claiming cache lines before writing them.
+ * prefetch.h - claiming cache lines before writing them, and pulling in lines before reading
+ * them out of order.
  *
  * A store to a line another core holds waits until that core's copy is invalidated. Where the
  * two cores share no cache (this VM's two vCPUs, half of the time: doc/local-level.md) that is a
@@ -17,5 +18,12 @@
  * copies invalidated). A hint: it changes no memory, never faults, and does nothing where the
  * CPU has no such instruction. */
 void hidp__prefetch_for_write(const float *p, int64_t n);
+
+/* Reads a word every 16 floats of p[0, n) and its last, in order (so one of every cache line),
+ * and returns their bits ORed (for the caller to keep, so the reads stay). A kernel that will read
+ * those lines out of order, a line at a time, otherwise waits for each line another core holds
+ * (about 100 ns each, a few in flight); read in order, they stream in at the hardware prefetcher's
+ * pace. */
+unsigned hidp__pull_in(const float *p, int64_t n);
 
 #endif

@@ -349,5 +349,23 @@ int main(void)
             same &= buf[i] == (float)i * 0.5f;
         tap_ok(same, "hidp__prefetch_for_write changes no memory (six ranges, empty and ragged)");
     }
+    {
+        /* the first word of each 16-float line carries its own bit: pulling [0, n) reads a word
+         * every 16 floats from its start and its last, nothing at or past n (valgrind, ASan) */
+        enum { LINES = 20 };
+        float *buf = malloc(LINES * 16 * sizeof *buf);
+        for (int i = 0; i < LINES * 16; i++) {
+            const unsigned w = i % 16 ? 0u : 1u << (i / 16);
+            memcpy(&buf[i], &w, sizeof w);
+        }
+        const unsigned all = hidp__pull_in(buf, LINES * 16);
+        const unsigned three = hidp__pull_in(buf + 16, 33); /* lines 1, 2 and 3's first word */
+        const unsigned none = hidp__pull_in(buf + 1, 15);   /* words 1 and 15: no bits */
+        tap_ok(
+            all == (1u << LINES) - 1 && three == 0xEu && none == 0 && hidp__pull_in(buf, 0) == 0,
+            "hidp__pull_in reads a word every 16 floats and its last: all %#x, three %#x, none %#x",
+            all, three, none);
+        free(buf);
+    }
     return tap_done();
 }
