@@ -31,7 +31,9 @@ size_t hidp__conv_depthwise_plan(hidp__conv_geom *g)
             hi = mid - 1;
     }
     g->band_rows = lo;
-    return (size_t)(band_floats(g, lo) + HIDP__DW_SLACK);
+    const int64_t bands = band_floats(g, lo) + HIDP__DW_SLACK;
+    const int64_t small = hidp__dw_small(g) ? hidp__dw_small_floats(g) : 0;
+    return (size_t)(bands > small ? bands : small);
 }
 
 void hidp__conv_depthwise(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__slice s,

@@ -41,6 +41,28 @@ static inline int64_t band_floats(const hidp__conv_geom *g, int64_t nr)
     return f;
 }
 
+/* Small planes on AVX-512 (ops/conv_depthwise_kernel.inc, dw_small): one output channel per
+ * input channel, at most 25 taps, and at most this many output pixels a plane and twice as many
+ * padded input pixels to gather (MobileNet-V2's stride-2 layer from 28x28 to 14x14 gathers 841
+ * and ran no faster than by rows). */
+#define HIDP__DW_SMALL_PIXELS 196
+/* Padded input pixels a whole plane's outputs read. */
+static inline int64_t hidp__dw_small_pixels(const hidp__conv_geom *g)
+{
+    return band_in_rows(g, g->oh) * ((g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1);
+}
+static inline int hidp__dw_small(const hidp__conv_geom *g)
+{
+    return g->mg == 1 && g->cg == 1 && g->kh * g->kw <= 25 &&
+           g->oh * g->ow <= HIDP__DW_SMALL_PIXELS &&
+           hidp__dw_small_pixels(g) <= 2 * HIDP__DW_SMALL_PIXELS;
+}
+/* Its scratch: those pixels, 16 channels each, and alignment. */
+static inline int64_t hidp__dw_small_floats(const hidp__conv_geom *g)
+{
+    return hidp__dw_small_pixels(g) * 16 + 16;
+}
+
 /* The kernel compiled for each instruction set (same contract as hidp__conv_depthwise). */
 void hidp__conv_depthwise_generic(const hidp__conv_geom *g, const hidp__conv_io *io,
                                   hidp__slice s, float *scratch);
