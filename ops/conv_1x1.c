@@ -7,9 +7,6 @@
 #include "conv.h"
 #include "prefetch.h"
 
-/* Where pull_input's bits go, so the compiler keeps its reads. */
-static volatile unsigned pulled;
-
 /* A worker given part of the output channels reads all of the input, part of which another
  * core has just written: the GEMM reads it at the stride of a channel's plane, a line at a time
  * (the transposed tile: a line per input channel for every 7 pixels), and lines another core
@@ -29,7 +26,10 @@ static void pull_input(const hidp__conv_geom *g, const float *x, int64_t p_begin
             for (int64_t c = 0; c < g->c; c++)
                 bits |= hidp__pull_in(xn + c * hw + p_begin, p_end - p_begin);
     }
-    pulled = bits;
+    __asm__ volatile(""
+                     :
+                     : "r"(bits)); /* the bits are used: the reads stay (and no worker
+                                    * writes memory another reads) */
 }
 
 void hidp__conv_1x1(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__slice s,
