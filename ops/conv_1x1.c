@@ -26,10 +26,8 @@ static void pull_input(const hidp__conv_geom *g, const float *x, int64_t p_begin
             for (int64_t c = 0; c < g->c; c++)
                 bits |= hidp__pull_in(xn + c * hw + p_begin, p_end - p_begin);
     }
-    __asm__ volatile(""
-                     :
-                     : "r"(bits)); /* the bits are used: the reads stay (and no worker
-                                    * writes memory another reads) */
+    /* the bits are used, so the reads stay (rather than stored where every worker stores) */
+    __asm__ volatile("" ::"r"(bits));
 }
 
 void hidp__conv_1x1(const hidp__conv_geom *g, const hidp__conv_io *io, hidp__slice s,

@@ -46,10 +46,15 @@ static inline int64_t band_floats(const hidp__conv_geom *g, int64_t nr)
  * padded input pixels to gather (MobileNet-V2's stride-2 layer from 28x28 to 14x14 gathers 841
  * and ran no faster than by rows). */
 #define HIDP__DW_SMALL_PIXELS 196
+/* Padded input columns a row of outputs reads (the width dw_small gathers). */
+static inline int64_t hidp__dw_small_width(const hidp__conv_geom *g)
+{
+    return (g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1;
+}
 /* Padded input pixels a whole plane's outputs read. */
 static inline int64_t hidp__dw_small_pixels(const hidp__conv_geom *g)
 {
-    return band_in_rows(g, g->oh) * ((g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1);
+    return band_in_rows(g, g->oh) * hidp__dw_small_width(g);
 }
 static inline int hidp__dw_small(const hidp__conv_geom *g)
 {

@@ -12,6 +12,7 @@
  * edge.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,7 +157,8 @@ size_t hidp__sgemm_scratch_floats(const hidp__sgemm_kernel *kern, int64_t k, int
 {
     const int64_t kc = k < SGEMM_KC ? k : SGEMM_KC;
     const int64_t nc = round_up(n < SGEMM_NC ? n : SGEMM_NC, kern->nr);
-    /* + one tile for the edge path, + slack to align the block to 64 bytes */
+    /* + the tile buffer (an edge tile, or two transposed tiles), + slack to align the block to
+     * 64 bytes */
     return (size_t)kc * (size_t)nc + hidp__sgemm_tile_floats(kern) + 16;
 }
 
@@ -217,10 +219,11 @@ static void edge_tile(const hidp__sgemm_kernel *kern, int64_t kc, const float *a
  * (67.8 -> 64.8 ms without it, three runs each, alternating): there the L2 streamer follows the
  * packed weights' sequential stream by itself, and the prefetches' bursts stalled the core
  * (perf put 85% of the driver's samples on them). So off on Intel's x86 and on elsewhere, and
- * HIDP_WEIGHT_PREFETCH=0 or 1 decides. (The race of two first callers is benign.) */
+ * HIDP_WEIGHT_PREFETCH=0 or 1 decides. (Every worker asks; two first callers find the same.) */
 static int weight_prefetch(void)
 {
-    static int on = -1;
+    static atomic_int decided = -1;
+    int on = atomic_load_explicit(&decided, memory_order_relaxed);
     if (on < 0) {
         const char *v = getenv("HIDP_WEIGHT_PREFETCH");
         if (v && *v)
@@ -231,6 +234,7 @@ static int weight_prefetch(void)
 #else
             on = 1;
 #endif
+        atomic_store_explicit(&decided, on, memory_order_relaxed);
     }
     return on;
 }
