@@ -600,8 +600,9 @@ static void report(setting *set, int rounds)
             hidp__exec_help_counts(set[k].m->exec, &helped, &taken);
         if (helped + taken)
             printf("  %s: the little core finished %lld chunks, the big core took back %lld "
+                   "and took %lld pieces from the back of chunks the little core was running "
                    "(tuning runs included)\n",
-                   set[k].label, helped, taken);
+                   set[k].label, helped, taken, hidp__exec_help_shared(set[k].m->exec));
         double pace_cpu = 0, pace_planned = 0;
         if (set[k].m->exec)
             hidp__exec_help_pace(set[k].m->exec, &pace_cpu, &pace_planned);

@@ -487,6 +487,7 @@ void hidp__exec_destroy(hidp__exec *e)
     free((void *)e->chunk_start);
     free((void *)e->chunk_done);
     free(e->chunk_pieces);
+    free((void *)e->chunk_ends);
     free(e->mirror);
     hidp__stripe_free(e);
     free(e);
@@ -665,4 +666,9 @@ void hidp__exec_help_counts(const hidp__exec *e, long long *helped, long long *t
 long long hidp__exec_help_resumed(const hidp__exec *e)
 {
     return e->help_k ? atomic_load(&e->resumed) : 0;
+}
+
+long long hidp__exec_help_shared(const hidp__exec *e)
+{
+    return e->help_k ? atomic_load(&e->shared) : 0;
 }

@@ -125,6 +125,8 @@ void hidp__exec_stripe_pace(const hidp__exec *e, double *cpu_s, double *planned_
 /* Of the chunks worker 0 took back, how many worker 1 had finished pieces of (worker 0 copied
  * those in from the mirror and computed only the rest). */
 long long hidp__exec_help_resumed(const hidp__exec *e);
+/* How many pieces worker 0 has taken from the back of chunks worker 1 was running. */
+long long hidp__exec_help_shared(const hidp__exec *e);
 /* Whether worker 0 can read worker 1's CPU clock, to take back a stopped worker's chunks before
  * their deadline (pthread_getcpuclockid and clock_gettime on it work). */
 int hidp__exec_help_watches(const hidp__exec *e);

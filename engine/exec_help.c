@@ -23,6 +23,9 @@
  * mid-chunk several times a run; worker 0 then computed the whole chunk again, and worker 1,
  * running again, finished a chunk no longer its own (about a tenth of its CPU time on
  * ResNet-50 in bench/little_core.sh).
+ * The pieces worker 1 has not begun are shared from both ends: it takes them from the front,
+ * and worker 0, done with everything else of the node, from the back, so that worker 0 waits
+ * for the piece worker 1 has in hand at most, not for the rest of its chunk (chunk_ends).
  * A chunk taken back may still be running on worker 1 while worker 0 goes on and overwrites that
  * node's inputs (memory is reused): the reads race with the writes, as ThreadSanitizer reports,
  * by design. What worker 1 computes from them goes to the mirror and is dropped; it writes
@@ -48,8 +51,8 @@
  * us made ResNet-50 slower than fixed shares (0.92x, 0.97x paired), whole shares were level
  * with them or ahead (1.00x on ResNet-50, 1.04x twice on MobileNet-V2). */
 #define HELP_CHUNK_S 1e-3
-/* Worker 0 takes back a chunk worker 1 is running when it has run this many times as long as
- * its share's planned speed says, plus the grace. */
+/* Worker 0 takes back a chunk worker 1 is running when its piece in hand has run this many
+ * times as long as its share's planned speed says, plus the grace. */
 #define HELP_LATE_FACTOR 1.5
 #define HELP_GRACE_NS 20000
 /* Sooner than that, worker 0 takes back a chunk once worker 1 has had no CPU time for this long
@@ -111,20 +114,82 @@ static int chunk_pieces(const hidp__node *n, hidp__slice c, int64_t width, doubl
     return k < 1 ? 1 : k > HELP_MAX_PIECES ? HELP_MAX_PIECES : (int)k;
 }
 
-/* Piece p of chunk c of node n: the chunk with only that band of its rows. */
-static hidp__slice piece(const hidp__exec *e, const hidp__node *n, size_t c, int p)
+/* Pieces [a, b) of chunk c of node n: the chunk with only their band of its rows (none when
+ * b <= a). */
+static hidp__slice pieces(const hidp__exec *e, const hidp__node *n, size_t c, int a, int b)
 {
     hidp__slice s = e->chunks[c];
-    int64_t lo, hi;
-    hidp__split_even(s.h1 - s.h0, e->chunk_pieces[c], n->row_align > 1 ? n->row_align : 1, p,
-                     &lo, &hi);
-    s.h1 = s.h0 + hi;
-    s.h0 += lo;
-    return s;
+    const int64_t align = n->row_align > 1 ? n->row_align : 1;
+    int64_t lo, hi, unused;
+    if (b <= a) {
+        s.h1 = s.h0;
+        return s;
+    }
+    hidp__split_even(s.h1 - s.h0, e->chunk_pieces[c], align, a, &lo, &unused);
+    hidp__split_even(s.h1 - s.h0, e->chunk_pieces[c], align, b - 1, &unused, &hi);
+    return narrowed(s, 1, lo, hi);
+}
+
+/* Which of chunk c's pieces each worker may take, in one word (chunk_ends): the run (its low 48
+ * bits), `front`, how many worker 1 has begun, and `back`, the first of those worker 0 has
+ * taken; a word of an earlier run is the whole chunk untaken. Pieces are at most
+ * HELP_MAX_PIECES, which a byte holds. */
+static uint64_t pieces_word(uint64_t run, int front, int back)
+{
+    return (run & 0xffffffffffffu) << 16 | (uint64_t)front << 8 | (uint64_t)back;
+}
+
+static void pieces_read(const hidp__exec *e, size_t c, uint64_t run, uint64_t w, int *front,
+                        int *back)
+{
+    if (w >> 16 == (run & 0xffffffffffffu)) {
+        *front = (int)(w >> 8 & 0xff);
+        *back = (int)(w & 0xff);
+    } else {
+        *front = 0;
+        *back = e->chunk_pieces[c];
+    }
+}
+
+/* Worker 1: takes piece p of chunk c, the next at the front, unless worker 0 has taken it. */
+static int take_front(hidp__exec *e, size_t c, uint64_t run, int p)
+{
+    uint64_t w = atomic_load(&e->chunk_ends[c]);
+    for (;;) {
+        int front, back;
+        pieces_read(e, c, run, w, &front, &back);
+        if (p >= back)
+            return 0;
+        if (atomic_compare_exchange_weak(&e->chunk_ends[c], &w, pieces_word(run, p + 1, back)))
+            return 1;
+    }
+}
+
+/* Worker 0: takes the last piece of chunk c that worker 1 has not begun; its number, or -1. */
+static int take_back(hidp__exec *e, size_t c)
+{
+    uint64_t w = atomic_load(&e->chunk_ends[c]);
+    for (;;) {
+        int front, back;
+        pieces_read(e, c, e->run, w, &front, &back);
+        if (back <= front)
+            return -1;
+        if (atomic_compare_exchange_weak(&e->chunk_ends[c], &w,
+                                         pieces_word(e->run, front, back - 1)))
+            return back - 1;
+    }
+}
+
+/* The first piece of chunk c worker 0 has taken from the back (its pieces when none). */
+static int pieces_back(const hidp__exec *e, size_t c)
+{
+    int front, back;
+    pieces_read(e, c, e->run, atomic_load(&e->chunk_ends[c]), &front, &back);
+    return back;
 }
 
 /* The chunks of worker 1's share of node i (plan_node's row[1]): cut along the share's own
- * dimension, in whole blocks of the alignment plan_node used. Each may be held for
+ * dimension, in whole blocks of the alignment plan_node used. Each piece of one may be held for
  * HELP_LATE_FACTOR times as long as it takes worker 0 (hidp__help_part_seconds), over worker 1's
  * speed relative to it as the share was planned (its weight, trimmed), plus the grace. */
 void hidp__help_plan_chunks(hidp__exec *e, int i, int64_t align)
@@ -151,10 +216,10 @@ void hidp__help_plan_chunks(hidp__exec *e, int i, int64_t align)
         hidp__split_even(range, k, align, j, &lo, &hi);
         e->chunks[base + j] = narrowed(s, by_rows, lo, hi);
         const double part_s = hidp__help_part_seconds(e, i, e->chunks[base + j]);
+        const int k_pieces = chunk_pieces(n, e->chunks[base + j], width, part_s);
+        e->chunk_pieces[base + j] = (signed char)k_pieces;
         e->chunk_late_ns[base + j] =
-            HELP_GRACE_NS + (int64_t)(HELP_LATE_FACTOR * part_s / relative * 1e9);
-        e->chunk_pieces[base + j] =
-            (signed char)chunk_pieces(n, e->chunks[base + j], width, part_s);
+            HELP_GRACE_NS + (int64_t)(HELP_LATE_FACTOR * part_s / k_pieces / relative * 1e9);
     }
     e->help_k[i] = k;
 }
@@ -202,7 +267,8 @@ int hidp__help_wait(hidp__exec *e, size_t c, hidp__help_watch *w)
 }
 
 /* Worker 0, done with its own share of node i: the chunks worker 1 has not started, from the
- * back, then each one it is running once it is done, or once it is late or has stopped. */
+ * back; then of each one it is running, the pieces it has not begun, from the back, and the
+ * rest once worker 1 is done with it, or once it is late or has stopped. */
 static void finish_chunks(hidp__exec *e, int i, float *scratch)
 {
     const hidp__node *n = &e->g->nodes[i];
@@ -215,24 +281,31 @@ static void finish_chunks(hidp__exec *e, int i, float *scratch)
             taken++;
         }
     hidp__help_watch watch = {-1, 0, 0};
+    const uint64_t held = chunk_word(e->run, CHUNK_HELPER);
     for (int j = 0; j < k; j++) {
-        const int got = hidp__help_wait(e, base + j, &watch);
+        const size_t c = base + j;
+        /* Worker 1 holds it (a chunk worker 0 took is never its to share): its pieces from the
+         * back. Worker 1 delivers only once it has none left to begin, so a chunk no longer
+         * held has none to take. */
+        for (int q; atomic_load(&e->chunk_state[c]) == held && (q = take_back(e, c)) >= 0;) {
+            hidp__exec_run_slice(e, n, pieces(e, n, c, q, q + 1), scratch);
+            atomic_fetch_add_explicit(&e->shared, 1, memory_order_relaxed);
+        }
+        const int got = hidp__help_wait(e, c, &watch);
         if (!got)
             continue;
         /* Taken from a worker 1 that had started: the pieces it finished are in the mirror. The
          * chunk is taken (seq_cst) before the count is read, and worker 1 counts a piece
          * (seq_cst) before it looks whether the chunk is still its own to begin the next, so it
-         * can be in the piece after those counted and no further: that piece's rows only. */
-        const int done = got == 2 ? atomic_load(&e->chunk_done[base + j]) : 0;
-        hidp__slice rest = e->chunks[base + j];
+         * can be in the piece after those counted and no further: that piece's rows only. The
+         * pieces from `back` on are worker 0's already. */
+        const int done = got == 2 ? atomic_load(&e->chunk_done[c]) : 0, back = pieces_back(e, c);
         if (done > 0) {
-            hidp__slice finished = rest;
-            finished.h1 = rest.h0 = piece(e, n, base + j, done - 1).h1;
-            hidp__help_copy_in(e, n, finished);
+            hidp__help_copy_in(e, n, pieces(e, n, c, 0, done));
             atomic_fetch_add_explicit(&e->resumed, 1, memory_order_relaxed);
         }
-        if (!slice_empty(rest))
-            hidp__exec_run_slice(e, n, rest, scratch);
+        if (done < back)
+            hidp__exec_run_slice(e, n, pieces(e, n, c, done, back), scratch);
         taken++;
     }
     if (taken)
@@ -313,12 +386,19 @@ static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
         hidp__exec_rec span = {0};
         hidp__exec_span_begin(e, 1, &span);
         const int64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-        /* piece by piece while the chunk is its own, counting each (see finish_chunks) */
+        /* piece by piece from the front while the chunk is its own and worker 0 has not taken
+         * the piece from the back, counting each (see finish_chunks); each piece's start is
+         * worker 0's deadline's */
         int p = 0;
         for (; p < e->chunk_pieces[base + j]; p++) {
-            if (p > 0 && atomic_load(&e->chunk_state[base + j]) != held)
+            if (p > 0) {
+                if (atomic_load(&e->chunk_state[base + j]) != held)
+                    break;
+                atomic_store_explicit(&e->chunk_start[base + j], now_ns(), memory_order_relaxed);
+            }
+            if (!take_front(e, base + j, run, p))
                 break;
-            hidp__slice c = piece(e, n, base + j, p);
+            hidp__slice c = pieces(e, n, base + j, p, p + 1);
             c.out = e->mirror;
             hidp__exec_run_slice(e, n, c, scratch);
             atomic_store(&e->chunk_done[base + j], p + 1);
@@ -326,11 +406,9 @@ static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
                 hidp__help_stall(e);
         }
         const int64_t cpu1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-        if (p == e->chunk_pieces[base + j] &&
-            hidp__help_deliver(e, base + j, run, n, e->chunks[base + j], e->recs ? &span : NULL, i,
-                               1))
-            pace_add(&e->helped_pace, cpu0, cpu1,
-                     hidp__help_part_seconds(e, i, e->chunks[base + j]));
+        const hidp__slice mine = pieces(e, n, base + j, 0, p);
+        if (hidp__help_deliver(e, base + j, run, n, mine, e->recs ? &span : NULL, i, 1) && p > 0)
+            pace_add(&e->helped_pace, cpu0, cpu1, hidp__help_part_seconds(e, i, mine));
     }
 }
 
@@ -437,14 +515,16 @@ int hidp__help_alloc(hidp__exec *e, size_t nn)
     e->chunk_start = calloc(chunks, sizeof *e->chunk_start);
     e->chunk_done = calloc(chunks, sizeof *e->chunk_done);
     e->chunk_pieces = calloc(chunks, sizeof *e->chunk_pieces);
+    e->chunk_ends = calloc(chunks, sizeof *e->chunk_ends);
     e->mirror = hidp__huge_alloc(floats * sizeof(float));
     if (!e->help_k || !e->chunks || !e->chunk_late_ns || !e->chunk_state || !e->chunk_start ||
-        !e->chunk_done || !e->chunk_pieces || !e->mirror)
+        !e->chunk_done || !e->chunk_pieces || !e->chunk_ends || !e->mirror)
         return -1;
     for (size_t c = 0; c < chunks; c++) {
         atomic_init(&e->chunk_state[c], 0);
         atomic_init(&e->chunk_start[c], 0);
         atomic_init(&e->chunk_done[c], 0);
+        atomic_init(&e->chunk_ends[c], 0);
     }
     atomic_init(&e->open_seq, 0);
     atomic_init(&e->open_sleepers, 0);
@@ -453,6 +533,7 @@ int hidp__help_alloc(hidp__exec *e, size_t nn)
     atomic_init(&e->helped, 0);
     atomic_init(&e->taken_back, 0);
     atomic_init(&e->resumed, 0);
+    atomic_init(&e->shared, 0);
     pace_init(&e->helped_pace);
     return 0;
 }

@@ -111,6 +111,8 @@ struct hidp__exec {
     _Atomic int *chunk_done;       /* [same] how many of its pieces (a stripe: nodes) worker 1
                                     * has finished aside (set to 0 before it takes it) */
     signed char *chunk_pieces;     /* [same] a chunk's pieces: bands of its rows */
+    _Atomic uint64_t *chunk_ends;  /* [same] which of a chunk's pieces each worker may take
+                                    * (pieces_word, exec_help.c) */
     float *mirror;           /* worker 1 computes a chunk here first, laid out like the output */
     uint64_t run;            /* this run's number (written by worker 0 before it starts) */
     atomic_int open_seq;   /* bumped each time worker 0 opens a node to worker 1 (a futex
@@ -121,6 +123,7 @@ struct hidp__exec {
     atomic_ullong done_gen;  /* the last run worker 1 is done with (re-planning waits for it) */
     atomic_llong helped, taken_back; /* chunks worker 1 finished, and worker 0 took back */
     atomic_llong resumed; /* of those taken back, how many with pieces worker 1 had finished */
+    atomic_llong shared;  /* pieces worker 0 took from the back of chunks worker 1 ran */
     pace helped_pace;     /* of the chunks worker 1 finished */
     clockid_t helper_clock;  /* worker 1's CPU-time clock, read by worker 0 while it waits */
     int helper_clock_ok;

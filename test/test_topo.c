@@ -821,6 +821,33 @@ static void check_split_model(void)
            "worker 1's pace: spinning 2 ms in each chunk it finished %lld, their CPU time grew "
            "%.1f ms and their planned time %.1f ms; the outputs right (%.3g)",
            helped4 - helped3, 1e3 * (cpu4 - cpu3), 1e3 * (planned4 - planned3), worst_help);
+    /* Sharing a chunk's pieces: every layer said to take 3 ms alone, so worker 1's share is
+     * one chunk of several pieces, each with a deadline of about 0.7 ms. Worker 1 spins 0.3 ms
+     * in its first piece; worker 0, done with its own share, takes the pieces worker 1 has not
+     * begun from the back rather than wait for them, and worker 1 delivers its first pieces
+     * only. Until both have happened, 40 runs at most. */
+    const long long shared3 = hidp__exec_help_shared(m->exec);
+    long long shared4 = shared3, helped5 = helped4;
+    double *mid_s = calloc((size_t)m->g.n_nodes, sizeof *mid_s);
+    if (help_on && rc == 0 && mid_s) {
+        hidp__err perr = {0, ""};
+        for (int i = 0; i < m->g.n_nodes; i++)
+            mid_s[i] = 3e-3;
+        rc = hidp__exec_set_solo_times(m->exec, mid_s, &perr);
+        if (rc == 0)
+            rc = hidp__exec_plan(m->exec, NULL, 1.0, &perr);
+    }
+    free(mid_s);
+    for (int k = 0; help_on && rc == 0 && k < 40 && (shared4 == shared3 || helped5 == helped4);
+         k++) {
+        rc = stalled_runs(m, -300000, 1, in, in2, one, one2, &worst_help);
+        hidp__exec_help_counts(m->exec, &helped5, &taken4);
+        shared4 = hidp__exec_help_shared(m->exec);
+    }
+    tap_ok(help_on && rc == 0 && shared4 > shared3 && helped5 > helped4 && worst_help <= 1e-4,
+           "pieces shared: while worker 1 spun in its first piece, worker 0 took %lld pieces "
+           "from the back of its chunks and worker 1 finished %lld; the outputs right (%.3g)",
+           shared4 - shared3, helped5 - helped4, worst_help);
     if (help_on && rc == 0) {
         hidp__exec_help(m->exec, 0);
         rc = run_once(m, in, &out);
