@@ -64,8 +64,12 @@
 #define HELP_POLL_NS 5000
 /* A chunk's pieces take about this long on worker 0, and have this many pixels at least: a
  * piece is one more call, which reads the chunk's weights again (its GEMM streams them once per
- * 288 columns anyway). At most HELP_MAX_PIECES of them. */
-#define HELP_PIECE_S 150e-6
+ * 288 columns anyway). At most HELP_MAX_PIECES of them. Finer pieces lose less when worker 1
+ * stops in one (half a piece on average), but their calls cost more than that: under
+ * bench/little_core.sh's quota, with both sides held to one trim, pieces of 300 us against 150
+ * gave ResNet-50 1.009x and 1.002x and MobileNet-V2 1.032x and 1.041x; pieces of 14 pixels on
+ * ResNet-50's 14x14 and 7x7 layers (instead of one or two of 96 and more) 0.976x. */
+#define HELP_PIECE_S 300e-6
 #define HELP_PIECE_PIXELS 96
 #define HELP_MAX_PIECES 8
 

@@ -822,7 +822,7 @@ static void check_split_model(void)
            "%.1f ms and their planned time %.1f ms; the outputs right (%.3g)",
            helped4 - helped3, 1e3 * (cpu4 - cpu3), 1e3 * (planned4 - planned3), worst_help);
     /* Sharing a chunk's pieces: every layer said to take 3 ms alone, so worker 1's share is
-     * one chunk of several pieces, each with a deadline of about 0.7 ms. Worker 1 spins 0.3 ms
+     * one chunk of several pieces, each with a deadline over 1 ms. Worker 1 spins 0.3 ms
      * in its first piece; worker 0, done with its own share, takes the pieces worker 1 has not
      * begun from the back rather than wait for them, and worker 1 delivers its first pieces
      * only. Until both have happened, 40 runs at most. */
