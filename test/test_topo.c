@@ -825,7 +825,9 @@ static void check_split_model(void)
      * one chunk of several pieces, each with a deadline over 1 ms. Worker 1 spins 0.3 ms
      * in its first piece; worker 0, done with its own share, takes the pieces worker 1 has not
      * begun from the back rather than wait for them, and worker 1 delivers its first pieces
-     * only. Until both have happened, 40 runs at most. */
+     * only. Until both have happened, 40 runs at most. Not under an emulator: there worker 0's
+     * own share of a layer takes longer than worker 1's spin, and its pieces are gone before
+     * worker 0 gets to them (0 taken in 40 runs under qemu; the native build checks it). */
     const long long shared3 = hidp__exec_help_shared(m->exec);
     long long shared4 = shared3, helped5 = helped4;
     double *mid_s = calloc((size_t)m->g.n_nodes, sizeof *mid_s);
@@ -838,16 +840,22 @@ static void check_split_model(void)
             rc = hidp__exec_plan(m->exec, NULL, 1.0, &perr);
     }
     free(mid_s);
-    for (int k = 0; help_on && rc == 0 && k < 40 && (shared4 == shared3 || helped5 == helped4);
+    for (int k = 0; help_on && rc == 0 && !test_emulated() && k < 40 &&
+                    (shared4 == shared3 || helped5 == helped4);
          k++) {
         rc = stalled_runs(m, -300000, 1, in, in2, one, one2, &worst_help);
         hidp__exec_help_counts(m->exec, &helped5, &taken4);
         shared4 = hidp__exec_help_shared(m->exec);
     }
-    tap_ok(help_on && rc == 0 && shared4 > shared3 && helped5 > helped4 && worst_help <= 1e-4,
-           "pieces shared: while worker 1 spun in its first piece, worker 0 took %lld pieces "
-           "from the back of its chunks and worker 1 finished %lld; the outputs right (%.3g)",
-           shared4 - shared3, helped5 - helped4, worst_help);
+    if (test_emulated())
+        tap_skip("under emulation (worker 0's share outlasts worker 1's spin there; the native "
+                 "build checks it)",
+                 "pieces shared");
+    else
+        tap_ok(help_on && rc == 0 && shared4 > shared3 && helped5 > helped4 && worst_help <= 1e-4,
+               "pieces shared: while worker 1 spun in its first piece, worker 0 took %lld pieces "
+               "from the back of its chunks and worker 1 finished %lld; the outputs right (%.3g)",
+               shared4 - shared3, helped5 - helped4, worst_help);
     if (help_on && rc == 0) {
         hidp__exec_help(m->exec, 0);
         rc = run_once(m, in, &out);
