@@ -572,6 +572,23 @@ static int stalled_runs(hidp_model *m, int64_t stall_ns, int runs, const float *
     return rc;
 }
 
+/* Plans m again as if every layer took `seconds` alone on the fastest core (the tuner's
+ * measured times): take-back's chunks, pieces and deadlines follow from them. */
+static int plan_with_solo_times(hidp_model *m, double seconds)
+{
+    double *solo_s = calloc((size_t)m->g.n_nodes, sizeof *solo_s);
+    if (!solo_s)
+        return HIDP_ENOMEM;
+    for (int i = 0; i < m->g.n_nodes; i++)
+        solo_s[i] = seconds;
+    hidp__err err = {0, ""};
+    int rc = hidp__exec_set_solo_times(m->exec, solo_s, &err);
+    if (rc == 0)
+        rc = hidp__exec_plan(m->exec, NULL, 1.0, &err);
+    free(solo_s);
+    return rc;
+}
+
 /* Prepares m with its context's settings and runs it on in; *out gets the 1000 scores. */
 static int prepare_and_run(hidp_model *m, const float *in, const float **out)
 {
@@ -775,20 +792,13 @@ static void check_split_model(void)
      * one in and computes the rest. */
     long long helped3 = 0, taken3 = 0;
     const long long resumed0 = hidp__exec_help_resumed(m->exec);
-    double *long_s = calloc((size_t)m->g.n_nodes, sizeof *long_s);
-    if (help_on && rc == 0 && long_s) {
-        hidp__err perr = {0, ""};
-        for (int i = 0; i < m->g.n_nodes; i++)
-            long_s[i] = 1.0;
-        rc = hidp__exec_set_solo_times(m->exec, long_s, &perr);
-        if (rc == 0)
-            rc = hidp__exec_plan(m->exec, NULL, 1.0, &perr);
+    if (help_on && rc == 0) {
+        rc = plan_with_solo_times(m, 1.0);
         if (rc == 0)
             rc = stalled_runs(m, test_emulated() ? 1000000000 : 200000000, 4, in, in2, one,
                               one2, &worst_help);
         hidp__exec_help_counts(m->exec, &helped3, &taken3);
     }
-    free(long_s);
     if (help_on && rc == 0 && !hidp__exec_help_watches(m->exec))
         tap_skip("worker 1's CPU clock cannot be read here", "take-back, worker 1 stopped");
     else
@@ -830,16 +840,8 @@ static void check_split_model(void)
      * worker 0 gets to them (0 taken in 40 runs under qemu; the native build checks it). */
     const long long shared3 = hidp__exec_help_shared(m->exec);
     long long shared4 = shared3, helped5 = helped4;
-    double *mid_s = calloc((size_t)m->g.n_nodes, sizeof *mid_s);
-    if (help_on && rc == 0 && mid_s) {
-        hidp__err perr = {0, ""};
-        for (int i = 0; i < m->g.n_nodes; i++)
-            mid_s[i] = 3e-3;
-        rc = hidp__exec_set_solo_times(m->exec, mid_s, &perr);
-        if (rc == 0)
-            rc = hidp__exec_plan(m->exec, NULL, 1.0, &perr);
-    }
-    free(mid_s);
+    if (help_on && rc == 0)
+        rc = plan_with_solo_times(m, 3e-3);
     for (int k = 0; help_on && rc == 0 && !test_emulated() && k < 40 &&
                     (shared4 == shared3 || helped5 == helped4);
          k++) {
