@@ -21,11 +21,20 @@ static const double trims[] = {1.0, 0.8, 0.6, 1.25, 1.6, 2.0, 2.5};
  * off, when it has any), the plan estimated at prepare, and the fastest worker alone. */
 #define MAX_CANDIDATES (2 * N_TRIMS + 2)
 /* Runs of a candidate that count: rounds x (block - 1). */
-#define MAX_KEPT (HIDP__TUNE_WHOLE_ROUNDS * (HIDP__TUNE_MAX_BLOCK - 1))
+#define MAX_KEPT (HIDP__TUNE_MAX_WHOLE_ROUNDS * (HIDP__TUNE_MAX_BLOCK - 1))
 
 /* After the first round of whole runs, candidates slower than the best by more than this are
- * dropped: the rounds after it only settle the close ones. */
+ * dropped: the rounds after it only settle the close ones. After later rounds, with more runs
+ * behind each median, those slower by more than LATER_PRUNE_MARGIN. */
 #define PRUNE_MARGIN 1.10
+#define LATER_PRUNE_MARGIN 1.05
+
+/* Candidates whose medians lie within this of the fastest's are not told apart by the runs
+ * they had: between those of measured modes, the trim nearest 1 wins, the calibrated shares,
+ * which a trim corrects only for what the calibration missed. On bench/little_core.sh's
+ * ResNet-50, with medians of 3 runs each 5-7% apart run to run, tunings of one engine picked
+ * x0.6 to x2.0, and the far ones ran 82% of the ideal against 86-88% at x1-x1.25. */
+#define TRIM_BAND 1.02
 
 /* A split must beat solo by this much. On a tie the layer stays on one core, which leaves the
  * others idle (cooler, and free for a slow core's quota). And a split layer costs the layers
@@ -258,6 +267,29 @@ static void note_medians(hidp__tuner *t)
     }
 }
 
+/* The phase's verdict: the live candidate with the lowest median (fastest_live), unless it is
+ * of measured modes and another of them with a trim nearer 1 came within TRIM_BAND of it (the
+ * nearest such; on a tie of distance the faster). Its median in *median. */
+static int verdict(const hidp__tuner *t, double *median)
+{
+    double best;
+    int chosen = fastest_live(t, &best);
+    *median = best;
+    if (t->cand[chosen].modes < 0)
+        return chosen;
+    for (int k = 0; k < t->n_live; k++) {
+        const int c = t->live[k];
+        const double m = kept_median(t, c);
+        const double dist = fabs(log(t->cand[c].trim)), held = fabs(log(t->cand[chosen].trim));
+        if (t->cand[c].modes >= 0 && m <= best * TRIM_BAND &&
+            (dist < held || (dist == held && m < *median))) {
+            chosen = c;
+            *median = m;
+        }
+    }
+    return chosen;
+}
+
 /* The measured-modes candidate (modes 0) with the lowest median latency, or -1 when none was
  * timed. */
 static int fastest_modes(const hidp__tuner *t)
@@ -296,10 +328,9 @@ static double median_of(const hidp__tuner *t, int modes)
  * plan to fall back on should the slower cores stop being worth their wake-ups). */
 static void choose_finalists(hidp__tuner *t)
 {
-    double best;
     t->n_final = 0;
-    const int chosen = fastest_live(t, &best);
-    add_finalist(t, t->cand[chosen], best);
+    const int chosen = t->chosen_cand;
+    add_finalist(t, t->cand[chosen], kept_median(t, chosen));
     int second = -1;
     for (int k = 0; k < t->n_live; k++) {
         const int c = t->live[k];
@@ -324,7 +355,7 @@ static void choose_finalists(hidp__tuner *t)
 static void choose_whole(hidp__tuner *t)
 {
     double best;
-    t->chosen_cand = fastest_live(t, &best);
+    t->chosen_cand = verdict(t, &best);
     note_medians(t);
     const candidate c = t->cand[t->chosen_cand];
     int again = c.modes == 0 && c.trim != 1.0 ? t->chosen_cand : -1;
@@ -346,22 +377,25 @@ static void choose_whole(hidp__tuner *t)
     t->phase = PHASE_DONE;
 }
 
-/* Ends a round of whole runs. After the first, the candidates far behind the best drop out;
- * once one is left, or the rounds are over, the phase ends. */
+/* Ends a round of whole runs: the candidates far behind the best drop out. Once one is left,
+ * or the rounds are over, the phase ends: after HIDP__TUNE_WHOLE_ROUNDS if every candidate left
+ * has HIDP__TUNE_MIN_KEPT runs counted, else after HIDP__TUNE_MAX_WHOLE_ROUNDS. */
 static void end_round(hidp__tuner *t)
 {
     t->round++;
     t->slot = 0;
-    if (t->round == 1) {
-        double best;
-        fastest_live(t, &best);
-        int n = 0;
-        for (int k = 0; k < t->n_live; k++)
-            if (kept_median(t, t->live[k]) <= best * PRUNE_MARGIN)
-                t->live[n++] = t->live[k];
-        t->n_live = n;
-    }
-    if (t->round == HIDP__TUNE_WHOLE_ROUNDS || t->n_live == 1)
+    double best;
+    fastest_live(t, &best);
+    const double margin = t->round == 1 ? PRUNE_MARGIN : LATER_PRUNE_MARGIN;
+    int n = 0, enough = 1;
+    for (int k = 0; k < t->n_live; k++)
+        if (kept_median(t, t->live[k]) <= best * margin) {
+            t->live[n++] = t->live[k];
+            enough &= t->n_kept[t->live[k]] >= HIDP__TUNE_MIN_KEPT;
+        }
+    t->n_live = n;
+    if (n == 1 || t->round == HIDP__TUNE_MAX_WHOLE_ROUNDS ||
+        (t->round >= HIDP__TUNE_WHOLE_ROUNDS && enough))
         choose_whole(t);
 }
 

@@ -8,12 +8,14 @@
 #include "watch.h"
 
 /* After a check's first round, finalists slower than the best by more than this drop out, as
- * in the tuner: a plan that far behind costs its runs and cannot win. */
+ * in the tuner: a plan that far behind costs its runs and cannot win. After later rounds, with
+ * more runs behind each median, those slower by more than LATER_PRUNE_MARGIN. */
 #define PRUNE_MARGIN 1.10
+#define LATER_PRUNE_MARGIN 1.05
 
 static double median(const double *v, int count)
 {
-    double tmp[HIDP__WATCH_ROUNDS * HIDP__WATCH_MAX_BLOCK];
+    double tmp[HIDP__WATCH_MAX_ROUNDS * HIDP__WATCH_MAX_BLOCK];
     return hidp__median(v, count, 1, tmp);
 }
 
@@ -52,7 +54,7 @@ int hidp__watch_plan(const hidp__watch *w)
 static void start_check(hidp__watch *w, double drift)
 {
     w->checking = 1;
-    w->round = w->slot = 0;
+    w->round = w->slot = w->check_runs = 0;
     w->drift = drift;
     w->n_live = w->n;
     for (int k = 0; k < w->n; k++) {
@@ -94,27 +96,29 @@ static void end_check(hidp__watch *w)
     }
     w->chosen_s = w->median_s[w->cur];
     w->checks++;
-    steady(w, HIDP__WATCH_COOL * HIDP__WATCH_ROUNDS * w->n * w->block);
+    steady(w, HIDP__WATCH_COOL * w->check_runs);
 }
 
 static int feed_check(hidp__watch *w, double run_s)
 {
     const int plan = check_plan(w);
+    w->check_runs++;
     if (w->slot % w->block > 0)
         w->kept[plan][w->n_kept[plan]++] = run_s;
     if (++w->slot < w->n_live * w->block)
         return 0;
     w->slot = 0;
-    if (++w->round == 1) {
-        double best;
-        fastest_live(w, &best);
-        int n = 0;
-        for (int k = 0; k < w->n_live; k++)
-            if (median(w->kept[w->live[k]], w->n_kept[w->live[k]]) <= best * PRUNE_MARGIN)
-                w->live[n++] = w->live[k];
-        w->n_live = n;
-    }
-    if (w->round < HIDP__WATCH_ROUNDS && w->n_live > 1)
+    double best;
+    fastest_live(w, &best);
+    const double margin = ++w->round == 1 ? PRUNE_MARGIN : LATER_PRUNE_MARGIN;
+    int n = 0, enough = 1;
+    for (int k = 0; k < w->n_live; k++)
+        if (median(w->kept[w->live[k]], w->n_kept[w->live[k]]) <= best * margin) {
+            enough &= w->n_kept[w->live[k]] >= HIDP__WATCH_MIN_KEPT;
+            w->live[n++] = w->live[k];
+        }
+    w->n_live = n;
+    if (n > 1 && w->round < HIDP__WATCH_MAX_ROUNDS && (w->round < HIDP__WATCH_ROUNDS || !enough))
         return 0;
     end_check(w);
     return 1;

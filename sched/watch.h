@@ -14,10 +14,12 @@
  * HIDP__WATCH_WINDOW runs moves from the median the plan was chosen on by more than
  * HIDP__WATCH_DRIFT, or HIDP__WATCH_RECHECK_S seconds of runs have gone by, the watch checks:
  * it runs the finalists in turn, in blocks of ordinary runs (outputs as right as any; the first
- * run of a block is not counted, as in the tuner), HIDP__WATCH_ROUNDS rounds, and keeps the one
- * with the lowest median, changing plans only for one faster by HIDP__WATCH_SWITCH. A check
- * does not start until the runs since the last one number HIDP__WATCH_COOL times that check's
- * runs, so checking takes at most a fifth of the runs.
+ * run of a block is not counted, as in the tuner), HIDP__WATCH_ROUNDS rounds or, as in the
+ * tuner, more until each finalist left has HIDP__WATCH_MIN_KEPT runs counted (at most
+ * HIDP__WATCH_MAX_ROUNDS), and keeps the one with the lowest median, changing plans only for
+ * one faster by HIDP__WATCH_SWITCH. A check does not start until the runs since the last one
+ * number HIDP__WATCH_COOL times that check's runs, so checking takes at most a fifth of the
+ * runs.
  *
  * Like the tuner it never sees the executor: a plan is an index into the caller's finalists.
  */
@@ -26,6 +28,8 @@
 
 #define HIDP__WATCH_PLANS 4
 #define HIDP__WATCH_ROUNDS 3
+#define HIDP__WATCH_MAX_ROUNDS 6
+#define HIDP__WATCH_MIN_KEPT 6
 #define HIDP__WATCH_MAX_BLOCK 32
 /* Runs whose median is compared with the plan's: enough that a block's slow first run, or one
  * run a preemption stretched, cannot move it. */
@@ -46,8 +50,9 @@ typedef struct hidp__watch {
     int cool_runs; /* runs_since must reach this before a check */
     /* a check */
     int checking, round, slot, live[HIDP__WATCH_PLANS], n_live;
-    double kept[HIDP__WATCH_PLANS][HIDP__WATCH_ROUNDS * HIDP__WATCH_MAX_BLOCK];
+    double kept[HIDP__WATCH_PLANS][HIDP__WATCH_MAX_ROUNDS * HIDP__WATCH_MAX_BLOCK];
     int n_kept[HIDP__WATCH_PLANS];
+    int check_runs; /* runs of the check so far */
     double drift; /* what started the check: the window's median over chosen_s, 0 the clock */
     double median_s[HIDP__WATCH_PLANS]; /* each finalist's median in the last check */
     int checks, switches;

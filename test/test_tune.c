@@ -100,6 +100,27 @@ static double alone_fast(const signed char *mode, double trim, double layers_s)
     return split ? 2 * layers_s : layers_s;
 }
 
+/* The measured modes at x1 take 30 ms, at x1.25 `near_gain` less, at x0.8 `lucky` (below);
+ * every other trim 40 ms, every layer alone 0.5 s, the estimate 1 s. */
+static double near_gain;
+static int lucky_runs; /* x0.8's runs so far: 29 ms for the first 4 (the first of a block is
+                        * not counted, so 2 counted), 35 ms after */
+static double trim_prior(const signed char *mode, double trim, double layers_s)
+{
+    (void)layers_s;
+    if (mode[0] == HIDP__PLAN_AUTO)
+        return 1.0;
+    if (mode[0] == HIDP__PLAN_SOLO)
+        return 0.5;
+    if (trim == 1.0)
+        return 0.030;
+    if (trim == 1.25)
+        return 0.030 * (1 - near_gain);
+    if (trim == 0.8 && lucky_runs >= 0)
+        return lucky_runs++ < 4 ? 0.029 : 0.035;
+    return 0.040;
+}
+
 /* The tuner's finalists (at most 4) into mode[k], trim[k] and median_s[k]; their number. The
  * stripes of the last one in *stripes. */
 static int finalists(const hidp__tuner *t, signed char (*mode)[N], double *trim, double *median_s,
@@ -112,9 +133,15 @@ static int finalists(const hidp__tuner *t, signed char (*mode)[N], double *trim,
 }
 
 /* Trials with blocks of 2 runs (block_min_s 0). After the first round of whole runs only the
- * candidates within 10% of the best go on, and one left ends the phase. */
+ * candidates within 10% of the best go on, after later rounds those within 5%, and one left
+ * ends the phase. */
 enum {
     LAYER_TRIALS = 2 * HIDP__TUNE_LAYER_ROUNDS,
+    /* rounds of candidates that stay close, one run counted per round: until each has
+     * HIDP__TUNE_MIN_KEPT, at least HIDP__TUNE_WHOLE_ROUNDS, at most MAX_WHOLE_ROUNDS */
+    CLOSE_ROUNDS = HIDP__TUNE_MIN_KEPT > HIDP__TUNE_MAX_WHOLE_ROUNDS ? HIDP__TUNE_MAX_WHOLE_ROUNDS
+                   : HIDP__TUNE_MIN_KEPT < HIDP__TUNE_WHOLE_ROUNDS   ? HIDP__TUNE_WHOLE_ROUNDS
+                                                                     : HIDP__TUNE_MIN_KEPT,
     /* equal cores: the measured modes, the estimate and every layer solo, two of them far
      * behind */
     EQUAL_TRIALS = LAYER_TRIALS + 3 * 2,
@@ -122,10 +149,10 @@ enum {
     MIN_TRIALS = LAYER_TRIALS + 2 * 2,
     /* a trim other than 1 chosen: the layers again at it, then its two sets of modes (equally
      * fast here, so all rounds) */
-    RETRIM_TRIALS = LAYER_TRIALS + 2 * 2 * HIDP__TUNE_WHOLE_ROUNDS,
-    /* unequal cores, best at x0.8: 9 candidates, then x0.6, 0.8 and 1 (within 10%) go on */
-    UNEQUAL_08_TRIALS =
-        LAYER_TRIALS + 9 * 2 + 3 * 2 * (HIDP__TUNE_WHOLE_ROUNDS - 1) + RETRIM_TRIALS,
+    RETRIM_TRIALS = LAYER_TRIALS + 2 * 2 * CLOSE_ROUNDS,
+    /* unequal cores, best at x0.8: 9 candidates, then x0.6, 0.8 and 1 (within 10%) for one
+     * more round, after which the two 6.7% behind drop out */
+    UNEQUAL_08_TRIALS = LAYER_TRIALS + 9 * 2 + 3 * 2 + RETRIM_TRIALS,
     /* best at x2: the others are all more than 10% behind after one round */
     UNEQUAL_2_TRIALS = LAYER_TRIALS + 9 * 2 + RETRIM_TRIALS,
     /* the most on equal cores: three close candidates in blocks of the longest */
@@ -259,7 +286,7 @@ static void check_tuner(void)
             return;
         const int made = drive(t, split, solo, -1, striped_at_trim, mode, &trim);
         /* 7 more candidates in the first round; x2 with and without go on to the end */
-        const int want = UNEQUAL_2_TRIALS + 7 * 2 + 2 * 2 * (HIDP__TUNE_WHOLE_ROUNDS - 1);
+        const int want = UNEQUAL_2_TRIALS + 7 * 2 + 2 * 2 * (CLOSE_ROUNDS - 1);
         tap_ok(made == want && stripes_on == !stripes_slow && fabs(trim - 2.0) < 1e-9 &&
                    strstr(hidp__tuner_medians(t), stripes_slow ? "then modes0 x2 chunks"
                                                                : "then modes0 x2 30"),
@@ -388,6 +415,34 @@ static void check_tuner(void)
         }
         tap_ok(fabs(trim - 0.6) < 1e-9, "tuner: a block's first run does not count (trim %.1f)",
                trim);
+    }
+    hidp__tuner_destroy(t);
+
+    /* candidates within 2% of the fastest are not told apart: the trim nearest 1 wins among
+     * them (x1 over x1.25 1.5% faster), and only a clear gain moves it (x1.25 3% faster) */
+    const double gains[] = {0.015, 0.03};
+    const double won[] = {1.0, 1.25};
+    lucky_runs = -1;
+    for (int k = 0; k < 2; k++) {
+        near_gain = gains[k];
+        if (!tap_ok(hidp__tuner_create(&t, N, can, 1, 0, 0, &err) == 0, "tuner: create, prior"))
+            break;
+        drive(t, split, solo, -1, trim_prior, mode, &trim);
+        tap_ok(fabs(trim - won[k]) < 1e-9,
+               "tuner: x1.25 %.1f%% faster than x1: x%.2f wins "
+               "(want x%.2f: %s)",
+               gains[k] * 100, trim, won[k], hidp__tuner_medians(t));
+        hidp__tuner_destroy(t);
+    }
+    /* x0.8 fastest in its first counted runs and 17% slower after: the rounds go on until each
+     * candidate has HIDP__TUNE_MIN_KEPT counted, and x1 wins (three rounds alone chose x0.8) */
+    near_gain = -0.5;
+    lucky_runs = 0;
+    if (tap_ok(hidp__tuner_create(&t, N, can, 1, 0, 0, &err) == 0, "tuner: create, lucky start")) {
+        drive(t, split, solo, -1, trim_prior, mode, &trim);
+        tap_ok(fabs(trim - 1.0) < 1e-9 && lucky_runs > 4,
+               "tuner: a trim fast only in its first runs loses (x%.2f, %d runs of x0.8: %s)", trim,
+               lucky_runs, hidp__tuner_medians(t));
     }
     hidp__tuner_destroy(t);
 
