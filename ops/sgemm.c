@@ -64,17 +64,19 @@ const hidp__sgemm_kernel *hidp__sgemm_find(const char *isa)
 
 const hidp__sgemm_kernel *hidp__sgemm_best(void)
 {
-    /* Decided once; the race of two first callers is benign (same answer). */
-    static const hidp__sgemm_kernel *best;
-    if (!best) {
+    /* Decided once. Two first callers may both decide, with the same answer; the pointer is
+     * atomic so that neither reads it half-written (a plain static would be a data race). */
+    static _Atomic(const hidp__sgemm_kernel *) best;
+    const hidp__sgemm_kernel *k = atomic_load_explicit(&best, memory_order_relaxed);
+    if (!k) {
         const char *want = getenv("HIDP_ISA");
-        const hidp__sgemm_kernel *k = want && *want ? hidp__sgemm_find(want) : NULL;
+        k = want && *want ? hidp__sgemm_find(want) : NULL;
         for (size_t i = 0; !k && i < sizeof kernels / sizeof kernels[0]; i++)
             if (cpu_runs(kernels[i]))
                 k = kernels[i];
-        best = k;
+        atomic_store_explicit(&best, k, memory_order_relaxed);
     }
-    return best;
+    return k;
 }
 
 /* ---- packing ---- */
