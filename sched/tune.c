@@ -23,9 +23,14 @@ static const double trims[] = {1.0, 0.8, 0.6, 1.25, 1.6, 2.0, 2.5};
 /* Runs of a candidate that count: rounds x (block - 1). */
 #define MAX_KEPT (HIDP__TUNE_MAX_WHOLE_ROUNDS * (HIDP__TUNE_MAX_BLOCK - 1))
 
-/* After the first round of whole runs, candidates slower than the best by more than this are
- * dropped: the rounds after it only settle the close ones. After later rounds, with more runs
- * behind each median, those slower by more than LATER_PRUNE_MARGIN. */
+/* Once every candidate has PRUNE_MIN_KEPT runs counted, those slower than the best by more
+ * than PRUNE_MARGIN are dropped: the rounds after it only settle the close ones. After later
+ * rounds, with more runs behind each median, those slower by more than LATER_PRUNE_MARGIN. One
+ * run is not enough to drop a candidate: in a noisy phase of the dev VM, ResNet-50's first
+ * round under bench/little_core.sh ran one candidate in 59 ms and the 15 others in 68-95, all
+ * of them dropped, and the plan kept ran 82% of the ideal where the one estimated at prepare
+ * ran 86%. */
+#define PRUNE_MIN_KEPT 2
 #define PRUNE_MARGIN 1.10
 #define LATER_PRUNE_MARGIN 1.05
 
@@ -74,6 +79,7 @@ struct hidp__tuner {
     int block;              /* runs of one candidate in a row; the first is dropped */
     int live[MAX_CANDIDATES], n_live; /* the candidates still in the running, in order */
     int round, slot;        /* whole-run round, and the trial's place in it */
+    int pruned;             /* rounds of the phase that have dropped candidates (or could) */
     double *kept;           /* [cand][up to MAX_KEPT] whole-run seconds */
     int n_kept[MAX_CANDIDATES];
     char medians[1024];     /* each whole-run phase's candidates and medians (tuner_medians) */
@@ -216,7 +222,7 @@ static void choose_layers(hidp__tuner *t)
         t->n_kept[k] = 0;
     }
     t->n_live = t->n_cand;
-    t->round = t->slot = 0;
+    t->round = t->slot = t->pruned = 0;
     t->chosen_cand = 0;
     t->phase = t->kept ? PHASE_WHOLE : PHASE_DONE; /* out of memory: the first candidate */
 }
@@ -377,16 +383,22 @@ static void choose_whole(hidp__tuner *t)
     t->phase = PHASE_DONE;
 }
 
-/* Ends a round of whole runs: the candidates far behind the best drop out. Once one is left,
- * or the rounds are over, the phase ends: after HIDP__TUNE_WHOLE_ROUNDS if every candidate left
- * has HIDP__TUNE_MIN_KEPT runs counted, else after HIDP__TUNE_MAX_WHOLE_ROUNDS. */
+/* Ends a round of whole runs: the candidates far behind the best drop out, once each has
+ * PRUNE_MIN_KEPT runs counted. Once one is left, or the rounds are over, the phase ends: after
+ * HIDP__TUNE_WHOLE_ROUNDS if every candidate left has HIDP__TUNE_MIN_KEPT runs counted, else
+ * after HIDP__TUNE_MAX_WHOLE_ROUNDS. */
 static void end_round(hidp__tuner *t)
 {
     t->round++;
     t->slot = 0;
     double best;
     fastest_live(t, &best);
-    const double margin = t->round == 1 ? PRUNE_MARGIN : LATER_PRUNE_MARGIN;
+    int fewest = t->n_kept[t->live[0]];
+    for (int k = 1; k < t->n_live; k++)
+        fewest = t->n_kept[t->live[k]] < fewest ? t->n_kept[t->live[k]] : fewest;
+    double margin = INFINITY;
+    if (fewest >= PRUNE_MIN_KEPT)
+        margin = t->pruned++ == 0 ? PRUNE_MARGIN : LATER_PRUNE_MARGIN;
     int n = 0, enough = 1;
     for (int k = 0; k < t->n_live; k++)
         if (kept_median(t, t->live[k]) <= best * margin) {

@@ -13,11 +13,11 @@
  *      a run, one throttled by a CPU quota or a little core sharing its cluster's clock, is
  *      faster or slower in the short bursts of one layer than its calibrated average says),
  *      of the plan estimated at prepare and of every layer on the fastest worker alone (when
- *      step 1 split any); after the first round only those within 10% of the best go on,
- *      after later ones those within 5%, and the candidate with the lowest median latency
- *      stays, but for a tie: of the measured modes within 2% of it, the trim nearest 1 stays.
- *      Layers measured one by one can each gain and still lose together (a slow core's quota
- *      spent early), which only whole runs show;
+ *      step 1 split any); after the first round with two runs of each counted only those
+ *      within 10% of the best go on, after later ones those within 5%, and the candidate with
+ *      the lowest median latency stays, but for a tie: of the measured modes within 2% of it,
+ *      the trim nearest 1 stays. Layers measured one by one can each gain and still lose
+ *      together (a slow core's quota spent early), which only whole runs show;
  *   3. when 2 chose a trim other than 1, or chose every layer alone (or the estimate) with the
  *      best modes at a trim other than 1 within 10% of it: the layers again, split at that trim,
  *      then whole runs of both layer phases' modes at that trim, and of 2's winner when it was
@@ -39,9 +39,10 @@ typedef struct hidp__tuner hidp__tuner;
  * throttled core that would charge one candidate for another's appetite. Trials in all:
  * 2 x LAYER_ROUNDS, then a round of blocks of every candidate (2, or 8 with cores of unequal
  * speed, 15 when the executor has stripes, and one more for the fastest worker alone when a
- * layer is split) and up to WHOLE_ROUNDS - 1 more of those within the margin of the best (none
- * when one is left), or up to MAX_WHOLE_ROUNDS - 1 while they have fewer than MIN_KEPT runs
- * counted; with step 3 as much again for its 2 or 3 candidates. */
+ * layer is split; with blocks of 2, a second such round, as none is dropped on one run) and up
+ * to WHOLE_ROUNDS - 1 more of those within the margin of the best (none when one is left), or
+ * up to MAX_WHOLE_ROUNDS - 1 while they have fewer than MIN_KEPT runs counted; with step 3 as
+ * much again for its 2 or 3 candidates. */
 #define HIDP__TUNE_LAYER_ROUNDS 5
 #define HIDP__TUNE_WHOLE_ROUNDS 3
 #define HIDP__TUNE_MAX_BLOCK 32

@@ -7,9 +7,11 @@
 #include "median.h"
 #include "watch.h"
 
-/* After a check's first round, finalists slower than the best by more than this drop out, as
- * in the tuner: a plan that far behind costs its runs and cannot win. After later rounds, with
- * more runs behind each median, those slower by more than LATER_PRUNE_MARGIN. */
+/* As in the tuner: once each finalist has PRUNE_MIN_KEPT runs counted, those slower than the
+ * best by more than PRUNE_MARGIN drop out (a plan that far behind costs its runs and cannot
+ * win); after later rounds, with more runs behind each median, those slower by more than
+ * LATER_PRUNE_MARGIN. */
+#define PRUNE_MIN_KEPT 2
 #define PRUNE_MARGIN 1.10
 #define LATER_PRUNE_MARGIN 1.05
 
@@ -54,7 +56,7 @@ int hidp__watch_plan(const hidp__watch *w)
 static void start_check(hidp__watch *w, double drift)
 {
     w->checking = 1;
-    w->round = w->slot = w->check_runs = 0;
+    w->round = w->slot = w->check_runs = w->pruned = 0;
     w->drift = drift;
     w->n_live = w->n;
     for (int k = 0; k < w->n; k++) {
@@ -110,7 +112,13 @@ static int feed_check(hidp__watch *w, double run_s)
     w->slot = 0;
     double best;
     fastest_live(w, &best);
-    const double margin = ++w->round == 1 ? PRUNE_MARGIN : LATER_PRUNE_MARGIN;
+    w->round++;
+    int fewest = w->n_kept[w->live[0]];
+    for (int k = 1; k < w->n_live; k++)
+        fewest = w->n_kept[w->live[k]] < fewest ? w->n_kept[w->live[k]] : fewest;
+    double margin = INFINITY;
+    if (fewest >= PRUNE_MIN_KEPT)
+        margin = w->pruned++ == 0 ? PRUNE_MARGIN : LATER_PRUNE_MARGIN;
     int n = 0, enough = 1;
     for (int k = 0; k < w->n_live; k++)
         if (median(w->kept[w->live[k]], w->n_kept[w->live[k]]) <= best * margin) {

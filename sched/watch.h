@@ -53,6 +53,7 @@ typedef struct hidp__watch {
     double kept[HIDP__WATCH_PLANS][HIDP__WATCH_MAX_ROUNDS * HIDP__WATCH_MAX_BLOCK];
     int n_kept[HIDP__WATCH_PLANS];
     int check_runs; /* runs of the check so far */
+    int pruned;     /* rounds of the check that have dropped finalists (or could) */
     double drift; /* what started the check: the window's median over chosen_s, 0 the clock */
     double median_s[HIDP__WATCH_PLANS]; /* each finalist's median in the last check */
     int checks, switches;

@@ -132,9 +132,9 @@ static int finalists(const hidp__tuner *t, signed char (*mode)[N], double *trim,
     return n;
 }
 
-/* Trials with blocks of 2 runs (block_min_s 0). After the first round of whole runs only the
- * candidates within 10% of the best go on, after later rounds those within 5%, and one left
- * ends the phase. */
+/* Trials with blocks of 2 runs (block_min_s 0), one counted a round. After the second round of
+ * whole runs (the first with two runs counted) only the candidates within 10% of the best go
+ * on, after later rounds those within 5%, and one left ends the phase. */
 enum {
     LAYER_TRIALS = 2 * HIDP__TUNE_LAYER_ROUNDS,
     /* rounds of candidates that stay close, one run counted per round: until each has
@@ -144,17 +144,17 @@ enum {
                                                                      : HIDP__TUNE_MIN_KEPT,
     /* equal cores: the measured modes, the estimate and every layer solo, two of them far
      * behind */
-    EQUAL_TRIALS = LAYER_TRIALS + 3 * 2,
+    EQUAL_TRIALS = LAYER_TRIALS + 3 * 2 * 2,
     /* the fewest on a model: nothing worth splitting, so the measured modes and the estimate */
-    MIN_TRIALS = LAYER_TRIALS + 2 * 2,
+    MIN_TRIALS = LAYER_TRIALS + 2 * 2 * 2,
     /* a trim other than 1 chosen: the layers again at it, then its two sets of modes (equally
      * fast here, so all rounds) */
     RETRIM_TRIALS = LAYER_TRIALS + 2 * 2 * CLOSE_ROUNDS,
-    /* unequal cores, best at x0.8: 9 candidates, then x0.6, 0.8 and 1 (within 10%) for one
-     * more round, after which the two 6.7% behind drop out */
-    UNEQUAL_08_TRIALS = LAYER_TRIALS + 9 * 2 + 3 * 2 + RETRIM_TRIALS,
-    /* best at x2: the others are all more than 10% behind after one round */
-    UNEQUAL_2_TRIALS = LAYER_TRIALS + 9 * 2 + RETRIM_TRIALS,
+    /* unequal cores, best at x0.8: 9 candidates for two rounds, then x0.6, 0.8 and 1 (within
+     * 10%) for one more, after which the two 6.7% behind drop out */
+    UNEQUAL_08_TRIALS = LAYER_TRIALS + 9 * 2 * 2 + 3 * 2 + RETRIM_TRIALS,
+    /* best at x2: the others are all more than 10% behind after two rounds */
+    UNEQUAL_2_TRIALS = LAYER_TRIALS + 9 * 2 * 2 + RETRIM_TRIALS,
     /* the most on equal cores: three close candidates in blocks of the longest */
     MAX_TRIALS = LAYER_TRIALS + 3 * HIDP__TUNE_MAX_BLOCK * HIDP__TUNE_WHOLE_ROUNDS
 };
@@ -195,7 +195,7 @@ static void check_tuner(void)
            hidp__tuner_split_layers(t));
     tap_ok(hidp__tuner_next(t, mode, &trim, &stripes_on) == 0, "tuner: done stays done");
     /* the finalists: the verdict at its median, no runner-up (the two others dropped out after
-     * the first round), then the estimate and every layer alone at theirs */
+     * the second round), then the estimate and every layer alone at theirs */
     signed char fmode[4][N];
     double ftrim[4] = {0}, fs[4] = {0};
     int fstripes = 0;
@@ -285,8 +285,8 @@ static void check_tuner(void)
                     "tuner: create, with stripes"))
             return;
         const int made = drive(t, split, solo, -1, striped_at_trim, mode, &trim);
-        /* 7 more candidates in the first round; x2 with and without go on to the end */
-        const int want = UNEQUAL_2_TRIALS + 7 * 2 + 2 * 2 * (CLOSE_ROUNDS - 1);
+        /* 7 more candidates in the first two rounds; x2 with and without go on to the end */
+        const int want = UNEQUAL_2_TRIALS + 7 * 2 * 2 + 2 * 2 * (CLOSE_ROUNDS - 2);
         tap_ok(made == want && stripes_on == !stripes_slow && fabs(trim - 2.0) < 1e-9 &&
                    strstr(hidp__tuner_medians(t), stripes_slow ? "then modes0 x2 chunks"
                                                                : "then modes0 x2 30"),
