@@ -1,5 +1,5 @@
 /*
- * median.c - the median of a few timings (median.h).
+ * median.c - the median of a few timings, and the margin for dropping candidates (median.h).
  */
 #include <math.h>
 #include <stddef.h>
@@ -21,4 +21,17 @@ double hidp__median(const double *v, int count, int stride, double *tmp)
         tmp[i] = v[(size_t)i * (size_t)stride];
     qsort(tmp, (size_t)count, sizeof *tmp, cmp_double);
     return count % 2 ? tmp[count / 2] : (tmp[count / 2 - 1] + tmp[count / 2]) / 2;
+}
+
+/* Runs counted each before any candidate is dropped, and the margins (median.h). */
+#define DROP_MIN_KEPT 2
+#define DROP_MARGIN 1.10
+#define LATER_DROP_MARGIN 1.05
+
+double hidp__drop_margin(const int *n_kept, const int *live, int n_live, int *pruned)
+{
+    for (int k = 0; k < n_live; k++)
+        if (n_kept[live[k]] < DROP_MIN_KEPT)
+            return INFINITY;
+    return (*pruned)++ == 0 ? DROP_MARGIN : LATER_DROP_MARGIN;
 }

@@ -23,16 +23,9 @@ static const double trims[] = {1.0, 0.8, 0.6, 1.25, 1.6, 2.0, 2.5};
 /* Runs of a candidate that count: rounds x (block - 1). */
 #define MAX_KEPT (HIDP__TUNE_MAX_WHOLE_ROUNDS * (HIDP__TUNE_MAX_BLOCK - 1))
 
-/* Once every candidate has PRUNE_MIN_KEPT runs counted, those slower than the best by more
- * than PRUNE_MARGIN are dropped: the rounds after it only settle the close ones. After later
- * rounds, with more runs behind each median, those slower by more than LATER_PRUNE_MARGIN. One
- * run is not enough to drop a candidate: in a noisy phase of the dev VM, ResNet-50's first
- * round under bench/little_core.sh ran one candidate in 59 ms and the 15 others in 68-95, all
- * of them dropped, and the plan kept ran 82% of the ideal where the one estimated at prepare
- * ran 86%. */
-#define PRUNE_MIN_KEPT 2
-#define PRUNE_MARGIN 1.10
-#define LATER_PRUNE_MARGIN 1.05
+/* When every layer alone or the estimate won, the best measured modes at a trim other than 1
+ * within this of it have their layers measured again at that trim (choose_whole). */
+#define RETRIM_MARGIN 1.10
 
 /* Candidates whose medians lie within this of the fastest's are not told apart by the runs
  * they had: between those of measured modes, the trim nearest 1 wins, the calibrated shares,
@@ -354,7 +347,7 @@ static void choose_finalists(hidp__tuner *t)
  * the order of trims[]). When the first pass chose measured modes at a trim other than 1, the
  * layers are measured again at that trim: a layer that did not repay sharing at the calibrated
  * shares may at the trimmed ones. So they are too when every layer alone or the estimate won
- * and the fastest measured modes, at a trim other than 1, came within PRUNE_MARGIN of it; the
+ * and the fastest measured modes, at a trim other than 1, came within RETRIM_MARGIN of it; the
  * winner then runs again beside the new modes. (On bench/little_core.sh's quota core, every
  * layer alone beat MobileNet-V2's layers measured at x1 at every trim, 8.25 ms against 8.24
  * to 8.93; measured again at x2 they split 29 of 55 layers and took 7.81 ms.) */
@@ -367,7 +360,7 @@ static void choose_whole(hidp__tuner *t)
     int again = c.modes == 0 && c.trim != 1.0 ? t->chosen_cand : -1;
     if (c.modes < 0) {
         const int m = fastest_modes(t);
-        if (m >= 0 && t->cand[m].trim != 1.0 && kept_median(t, m) <= best * PRUNE_MARGIN)
+        if (m >= 0 && t->cand[m].trim != 1.0 && kept_median(t, m) <= best * RETRIM_MARGIN)
             again = m;
     }
     if (t->pass == 0 && again >= 0) {
@@ -383,8 +376,8 @@ static void choose_whole(hidp__tuner *t)
     t->phase = PHASE_DONE;
 }
 
-/* Ends a round of whole runs: the candidates far behind the best drop out, once each has
- * PRUNE_MIN_KEPT runs counted. Once one is left, or the rounds are over, the phase ends: after
+/* Ends a round of whole runs: the candidates far behind the best drop out (hidp__drop_margin:
+ * once each has two runs counted). Once one is left, or the rounds are over, the phase ends: after
  * HIDP__TUNE_WHOLE_ROUNDS if every candidate left has HIDP__TUNE_MIN_KEPT runs counted, else
  * after HIDP__TUNE_MAX_WHOLE_ROUNDS. */
 static void end_round(hidp__tuner *t)
@@ -393,12 +386,7 @@ static void end_round(hidp__tuner *t)
     t->slot = 0;
     double best;
     fastest_live(t, &best);
-    int fewest = t->n_kept[t->live[0]];
-    for (int k = 1; k < t->n_live; k++)
-        fewest = t->n_kept[t->live[k]] < fewest ? t->n_kept[t->live[k]] : fewest;
-    double margin = INFINITY;
-    if (fewest >= PRUNE_MIN_KEPT)
-        margin = t->pruned++ == 0 ? PRUNE_MARGIN : LATER_PRUNE_MARGIN;
+    const double margin = hidp__drop_margin(t->n_kept, t->live, t->n_live, &t->pruned);
     int n = 0, enough = 1;
     for (int k = 0; k < t->n_live; k++)
         if (kept_median(t, t->live[k]) <= best * margin) {

@@ -7,14 +7,6 @@
 #include "median.h"
 #include "watch.h"
 
-/* As in the tuner: once each finalist has PRUNE_MIN_KEPT runs counted, those slower than the
- * best by more than PRUNE_MARGIN drop out (a plan that far behind costs its runs and cannot
- * win); after later rounds, with more runs behind each median, those slower by more than
- * LATER_PRUNE_MARGIN. */
-#define PRUNE_MIN_KEPT 2
-#define PRUNE_MARGIN 1.10
-#define LATER_PRUNE_MARGIN 1.05
-
 static double median(const double *v, int count)
 {
     double tmp[HIDP__WATCH_MAX_ROUNDS * HIDP__WATCH_MAX_BLOCK];
@@ -113,12 +105,7 @@ static int feed_check(hidp__watch *w, double run_s)
     double best;
     fastest_live(w, &best);
     w->round++;
-    int fewest = w->n_kept[w->live[0]];
-    for (int k = 1; k < w->n_live; k++)
-        fewest = w->n_kept[w->live[k]] < fewest ? w->n_kept[w->live[k]] : fewest;
-    double margin = INFINITY;
-    if (fewest >= PRUNE_MIN_KEPT)
-        margin = w->pruned++ == 0 ? PRUNE_MARGIN : LATER_PRUNE_MARGIN;
+    const double margin = hidp__drop_margin(w->n_kept, w->live, w->n_live, &w->pruned);
     int n = 0, enough = 1;
     for (int k = 0; k < w->n_live; k++)
         if (median(w->kept[w->live[k]], w->n_kept[w->live[k]]) <= best * margin) {
