@@ -548,6 +548,11 @@ void hidp__exec_stall(hidp__exec *e, int w, int64_t ns)
                           memory_order_relaxed);
 }
 
+void hidp__exec_stall_until_shared(hidp__exec *e, int on)
+{
+    atomic_store_explicit(&e->stall_until_shared, on != 0, memory_order_relaxed);
+}
+
 double hidp__exec_backoff(const hidp__exec *e, double *lost)
 {
     if (lost)

@@ -81,6 +81,10 @@ double hidp__exec_backoff(const hidp__exec *e, double *lost);
  * after its first piece (engine/exec_help.c), and in each stripe after its middle node and
  * after its last in turn (or with ns < 0 spins -ns there, on its CPU, as a slow core). */
 void hidp__exec_stall(hidp__exec *e, int w, int64_t ns);
+/* For tests, with on: worker 1's spin in a chunk (ns < 0 above) ends as soon as worker 0 has
+ * taken a piece of that chunk from the back. A slow core then is still in its piece when worker
+ * 0 comes for the rest, however long a loaded machine keeps worker 0 from coming. */
+void hidp__exec_stall_until_shared(hidp__exec *e, int on);
 int hidp__exec_unequal(const hidp__exec *e);
 
 /* Helping (two workers, the second slower): worker 1 takes its share of each convolution in

@@ -334,13 +334,23 @@ int hidp__help_claim(hidp__exec *e, size_t c, uint64_t run)
     return atomic_compare_exchange_strong(&e->chunk_state[c], &st, chunk_word(run, CHUNK_HELPER));
 }
 
-void hidp__help_stall(hidp__exec *e)
+/* Whether worker 0 has taken a piece of chunk c (of run `run`) from the back. */
+static int shared_from_back(const hidp__exec *e, size_t c, uint64_t run)
+{
+    int front, back;
+    pieces_read(e, c, run, atomic_load(&e->chunk_ends[c]), &front, &back);
+    return back < e->chunk_pieces[c];
+}
+
+void hidp__help_stall(hidp__exec *e, size_t c, uint64_t run)
 {
     const int64_t stall = atomic_load_explicit(&e->stall_ns, memory_order_relaxed);
     if (stall && atomic_load_explicit(&e->stall_worker, memory_order_relaxed) == 1) {
         const int64_t until = now_ns() - stall;
+        const int until_shared = atomic_load_explicit(&e->stall_until_shared, memory_order_relaxed);
         nap_ns(stall);
-        while (stall < 0 && now_ns() < until)
+        while (stall < 0 && now_ns() < until &&
+               !(until_shared && c != SIZE_MAX && shared_from_back(e, c, run)))
             CPU_RELAX();
     }
 }
@@ -407,7 +417,7 @@ static void help_node(hidp__exec *e, int i, uint64_t run, float *scratch)
             hidp__exec_run_slice(e, n, c, scratch);
             atomic_store(&e->chunk_done[base + j], p + 1);
             if (p == 0)
-                hidp__help_stall(e);
+                hidp__help_stall(e, base + j, run);
         }
         const int64_t cpu1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         const hidp__slice mine = pieces(e, n, base + j, 0, p);

@@ -99,6 +99,7 @@ struct hidp__exec {
      * change them while worker 1 is still in a chunk of the last run (helping) */
     _Atomic int stall_worker;
     _Atomic int64_t stall_ns;
+    _Atomic int stall_until_shared; /* hidp__exec_stall_until_shared */
 
     /* helping (hidp__exec_help): worker 1, the slower, takes its share of a node in chunks
      * while it can, and worker 0 takes back those it has not started or not finished in time */
@@ -279,8 +280,9 @@ int hidp__help_wait(hidp__exec *e, size_t c, hidp__help_watch *w);
 /* Worker 1: takes chunk c for run `run` if it is free; 1 if taken (worker 1 then computes it
  * aside, into e->mirror, and calls hidp__help_deliver). */
 int hidp__help_claim(hidp__exec *e, size_t c, uint64_t run);
-/* Worker 1, for tests (hidp__exec_stall): sleeps or spins as a stalled or slow core would. */
-void hidp__help_stall(hidp__exec *e);
+/* Worker 1 in chunk c of run `run` (SIZE_MAX: in a stripe), for tests (hidp__exec_stall):
+ * sleeps or spins as a stalled or slow core would. */
+void hidp__help_stall(hidp__exec *e, size_t c, uint64_t run);
 /* Copies slice s (its channels and rows, every batch item) of a value laid out as y from one
  * buffer of that layout to another. */
 void hidp__copy_slice(const hidp__value *y, float *to, const float *from, hidp__slice s);

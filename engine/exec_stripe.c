@@ -388,7 +388,7 @@ void hidp__stripe_help(hidp__exec *e, int s, uint64_t run, float *scratch)
         run_band_node(e, s, 1, &e->shadow, st->first + k, scratch);
         atomic_store(&e->chunk_done[c], k + 1);
         if (k == stall_at)
-            hidp__help_stall(e);
+            hidp__help_stall(e, SIZE_MAX, run);
         if (k < count - 1) /* the last is ended as the band is delivered */
             hidp__exec_span_end(e, 1, &spans[k]);
     }

@@ -832,23 +832,28 @@ static void check_split_model(void)
            "%.1f ms and their planned time %.1f ms; the outputs right (%.3g)",
            helped4 - helped3, 1e3 * (cpu4 - cpu3), 1e3 * (planned4 - planned3), worst_help);
     /* Sharing a chunk's pieces: every layer said to take 3 ms alone, so worker 1's share is
-     * one chunk of several pieces, each with a deadline over 1 ms. Worker 1 spins 0.3 ms
-     * in its first piece; worker 0, done with its own share, takes the pieces worker 1 has not
-     * begun from the back rather than wait for them, and worker 1 delivers its first pieces
-     * only. Until both have happened, 40 runs at most. Not under an emulator: there worker 0's
-     * own share of a layer takes longer than worker 1's spin, and its pieces are gone before
-     * worker 0 gets to them (0 taken in 40 runs under qemu; the native build checks it). */
+     * one chunk of several pieces, each with a deadline over 1 ms. Worker 1 spins after its
+     * first piece until worker 0 has taken one from the back (20 ms at most: on a machine
+     * loaded by other tests worker 0 may be kept from coming for longer than any fixed spin,
+     * as in a distcheck that took 0 pieces in 40 runs with a spin of 0.3 ms); worker 0, done
+     * with its own share, takes the pieces worker 1 has not begun from the back rather than
+     * wait for them, and worker 1 delivers its first pieces only. Until both have happened, 40
+     * runs at most. Not under an emulator: there, with the spin of 0.3 ms this check first
+     * had, worker 0's own share of a layer outlasted it (0 taken in 40 runs under qemu); the
+     * native build checks it. */
     const long long shared3 = hidp__exec_help_shared(m->exec);
     long long shared4 = shared3, helped5 = helped4;
     if (help_on && rc == 0)
         rc = plan_with_solo_times(m, 3e-3);
+    hidp__exec_stall_until_shared(m->exec, 1);
     for (int k = 0; help_on && rc == 0 && !test_emulated() && k < 40 &&
                     (shared4 == shared3 || helped5 == helped4);
          k++) {
-        rc = stalled_runs(m, -300000, 1, in, in2, one, one2, &worst_help);
+        rc = stalled_runs(m, -20000000, 1, in, in2, one, one2, &worst_help);
         hidp__exec_help_counts(m->exec, &helped5, &taken4);
         shared4 = hidp__exec_help_shared(m->exec);
     }
+    hidp__exec_stall_until_shared(m->exec, 0);
     if (test_emulated())
         tap_skip("under emulation (worker 0's share outlasts worker 1's spin there; the native "
                  "build checks it)",
