@@ -1,5 +1,5 @@
 /*
- * median.c - the median of a few timings, and the margin for dropping candidates (median.h).
+ * median.c - the median of a few timings, and the end of a round of candidates (median.h).
  */
 #include <math.h>
 #include <stddef.h>
@@ -28,10 +28,27 @@ double hidp__median(const double *v, int count, int stride, double *tmp)
 #define DROP_MARGIN 1.10
 #define LATER_DROP_MARGIN 1.05
 
-double hidp__drop_margin(const int *n_kept, const int *live, int n_live, int *pruned)
+static double drop_margin(const int *n_kept, const int *live, int n_live, int *pruned)
 {
     for (int k = 0; k < n_live; k++)
         if (n_kept[live[k]] < DROP_MIN_KEPT)
             return INFINITY;
     return (*pruned)++ == 0 ? DROP_MARGIN : LATER_DROP_MARGIN;
+}
+
+int hidp__end_round(int *live, int *n_live, const double *median, const int *n_kept, int round,
+                    int *pruned)
+{
+    double best = median[live[0]];
+    for (int k = 1; k < *n_live; k++)
+        best = median[live[k]] < best ? median[live[k]] : best;
+    const double margin = drop_margin(n_kept, live, *n_live, pruned);
+    int n = 0, enough = 1;
+    for (int k = 0; k < *n_live; k++)
+        if (median[live[k]] <= best * margin) {
+            enough &= n_kept[live[k]] >= HIDP__ROUNDS_MIN_KEPT;
+            live[n++] = live[k];
+        }
+    *n_live = n;
+    return n == 1 || round >= HIDP__ROUNDS_MAX || (round >= HIDP__ROUNDS_MIN && enough);
 }

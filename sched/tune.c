@@ -376,26 +376,16 @@ static void choose_whole(hidp__tuner *t)
     t->phase = PHASE_DONE;
 }
 
-/* Ends a round of whole runs: the candidates far behind the best drop out (hidp__drop_margin:
- * once each has two runs counted). Once one is left, or the rounds are over, the phase ends: after
- * HIDP__TUNE_WHOLE_ROUNDS if every candidate left has HIDP__TUNE_MIN_KEPT runs counted, else
- * after HIDP__TUNE_MAX_WHOLE_ROUNDS. */
+/* Ends a round of whole runs (hidp__end_round): the candidates far behind the best drop out,
+ * and once the rounds are over the phase ends. */
 static void end_round(hidp__tuner *t)
 {
     t->round++;
     t->slot = 0;
-    double best;
-    fastest_live(t, &best);
-    const double margin = hidp__drop_margin(t->n_kept, t->live, t->n_live, &t->pruned);
-    int n = 0, enough = 1;
+    double medians[MAX_CANDIDATES];
     for (int k = 0; k < t->n_live; k++)
-        if (kept_median(t, t->live[k]) <= best * margin) {
-            t->live[n++] = t->live[k];
-            enough &= t->n_kept[t->live[k]] >= HIDP__TUNE_MIN_KEPT;
-        }
-    t->n_live = n;
-    if (n == 1 || t->round == HIDP__TUNE_MAX_WHOLE_ROUNDS ||
-        (t->round >= HIDP__TUNE_WHOLE_ROUNDS && enough))
+        medians[t->live[k]] = kept_median(t, t->live[k]);
+    if (hidp__end_round(t->live, &t->n_live, medians, t->n_kept, t->round, &t->pruned))
         choose_whole(t);
 }
 

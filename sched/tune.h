@@ -29,6 +29,7 @@
 #define HIDP_TUNE_H
 
 #include "../engine/error.h"
+#include "median.h"
 
 typedef struct hidp__tuner hidp__tuner;
 
@@ -44,13 +45,14 @@ typedef struct hidp__tuner hidp__tuner;
  * up to MAX_WHOLE_ROUNDS - 1 while they have fewer than MIN_KEPT runs counted; with step 3 as
  * much again for its 2 or 3 candidates. */
 #define HIDP__TUNE_LAYER_ROUNDS 5
-#define HIDP__TUNE_WHOLE_ROUNDS 3
 #define HIDP__TUNE_MAX_BLOCK 32
 /* A whole-run phase goes on past WHOLE_ROUNDS, up to MAX_WHOLE_ROUNDS, until every candidate
- * still in it has MIN_KEPT runs counted: a model whose run outlasts block_min_s has blocks of 2,
- * one run counted per round, and 3 runs of a noisy machine do not tell candidates 2% apart. */
-#define HIDP__TUNE_MAX_WHOLE_ROUNDS 6
-#define HIDP__TUNE_MIN_KEPT 6
+ * still in it has MIN_KEPT runs counted (sched/median.h's rounds, the watch's too): a model whose
+ * run outlasts block_min_s has blocks of 2, one run counted per round, and 3 runs of a noisy
+ * machine do not tell candidates 2% apart. */
+#define HIDP__TUNE_WHOLE_ROUNDS HIDP__ROUNDS_MIN
+#define HIDP__TUNE_MAX_WHOLE_ROUNDS HIDP__ROUNDS_MAX
+#define HIDP__TUNE_MIN_KEPT HIDP__ROUNDS_MIN_KEPT
 
 /* A tuner for n layers; splittable[i] says whether layer i can be split at all (others stay
  * solo); unequal: the workers' shares differ, so trims are tried; striped: the executor has

@@ -102,18 +102,10 @@ static int feed_check(hidp__watch *w, double run_s)
     if (++w->slot < w->n_live * w->block)
         return 0;
     w->slot = 0;
-    double best;
-    fastest_live(w, &best);
-    w->round++;
-    const double margin = hidp__drop_margin(w->n_kept, w->live, w->n_live, &w->pruned);
-    int n = 0, enough = 1;
+    double medians[HIDP__WATCH_PLANS];
     for (int k = 0; k < w->n_live; k++)
-        if (median(w->kept[w->live[k]], w->n_kept[w->live[k]]) <= best * margin) {
-            enough &= w->n_kept[w->live[k]] >= HIDP__WATCH_MIN_KEPT;
-            w->live[n++] = w->live[k];
-        }
-    w->n_live = n;
-    if (n > 1 && w->round < HIDP__WATCH_MAX_ROUNDS && (w->round < HIDP__WATCH_ROUNDS || !enough))
+        medians[w->live[k]] = median(w->kept[w->live[k]], w->n_kept[w->live[k]]);
+    if (!hidp__end_round(w->live, &w->n_live, medians, w->n_kept, ++w->round, &w->pruned))
         return 0;
     end_check(w);
     return 1;

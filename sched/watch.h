@@ -26,10 +26,13 @@
 #ifndef HIDP_WATCH_H
 #define HIDP_WATCH_H
 
+#include "median.h"
+
 #define HIDP__WATCH_PLANS 4
-#define HIDP__WATCH_ROUNDS 3
-#define HIDP__WATCH_MAX_ROUNDS 6
-#define HIDP__WATCH_MIN_KEPT 6
+/* A check's rounds are the tuner's (sched/median.h). */
+#define HIDP__WATCH_ROUNDS HIDP__ROUNDS_MIN
+#define HIDP__WATCH_MAX_ROUNDS HIDP__ROUNDS_MAX
+#define HIDP__WATCH_MIN_KEPT HIDP__ROUNDS_MIN_KEPT
 #define HIDP__WATCH_MAX_BLOCK 32
 /* Runs whose median is compared with the plan's: enough that a block's slow first run, or one
  * run a preemption stretched, cannot move it. */
