@@ -855,8 +855,8 @@ static void check_split_model(void)
     }
     hidp__exec_stall_until_shared(m->exec, 0);
     if (test_emulated())
-        tap_skip("under emulation (worker 0's share outlasts worker 1's spin there; the native "
-                 "build checks it)",
+        tap_skip("under emulation (worker 0's share outlasted the check's first, fixed spin "
+                 "there; the native build checks it)",
                  "pieces shared");
     else
         tap_ok(help_on && rc == 0 && shared4 > shared3 && helped5 > helped4 && worst_help <= 1e-4,
