@@ -23,7 +23,8 @@ typedef struct hidp__placement {
 /* Places `threads` workers on t's PUs. cores chooses the PUs: NULL or "all" (every kind),
  * "big" (the fastest kind), "little" (the slowest kind), or a list of PU OS indices such as
  * "0,2-3"; PUs are taken fastest kind first, in their order, and reused round-robin when there
- * are more workers than PUs. bind is set when t is this machine's.
+ * are more workers than PUs: with calibrated shares, fastest by the kinds' calibrated speeds,
+ * else by hwloc's efficiency ranks (t's kind order). bind is set when t is this machine's.
  * weight is the PU's kind speed when split is HIDP__SPLIT_CALIBRATED and every kind in use has
  * one, else 1. Errors (HIDP_EINVAL) name the bad policy or PU. */
 int hidp__place(const hidp__topo *t, int threads, const char *cores, int split,

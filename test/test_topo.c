@@ -466,6 +466,35 @@ static void check_placement(void)
             list_diag("got PUs", p.pus, p.workers);
         hidp__placement_free(&p);
     }
+    /* Speeds that contradict the ranks (two equal cores described as big and little, the
+     * "little" one measured faster): calibrated shares put the faster kind's PUs first, equal
+     * shares keep the ranks' order. */
+    t.kinds[0].speed = 1.0;
+    t.kinds[1].speed = 3.0;
+    static const struct {
+        int split;
+        int pus[4];
+        double weight[4];
+    } swapped[] = {
+        {HIDP__SPLIT_CALIBRATED, {0, 1, 2, 3}, {3, 3, 3, 3}},
+        {HIDP__SPLIT_EQUAL, {4, 5, 6, 7}, {1, 1, 1, 1}},
+    };
+    for (size_t i = 0; i < sizeof swapped / sizeof swapped[0]; i++) {
+        int rc = hidp__place(&t, 4, "all", swapped[i].split, &p, &err);
+        int same = rc == 0 && p.workers == 4;
+        for (int w = 0; same && w < 4; w++)
+            same = p.pus[w] == swapped[i].pus[w] && p.weight[w] == swapped[i].weight[w];
+        tap_ok(same,
+               "placement: the little kind measured faster than the big one, %s shares: "
+               "workers on PUs %d-%d first (%s)",
+               swapped[i].split ? "equal" : "calibrated", swapped[i].pus[0], swapped[i].pus[3],
+               rc ? err.msg : "");
+        if (rc == 0 && !same)
+            list_diag("got PUs", p.pus, p.workers);
+        hidp__placement_free(&p);
+    }
+    t.kinds[0].speed = 3.0;
+    t.kinds[1].speed = 1.0;
     static const char *const bad[] = {"9", "x", "3-1", "", "0,,1", "2-"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = hidp__place(&t, 2, bad[i], HIDP__SPLIT_CALIBRATED, &p, &err);
