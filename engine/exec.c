@@ -13,11 +13,13 @@
  * node, meets no barrier, and waits for worker 1 only as long as its share should take. The
  * state the three files share, struct hidp__exec, is in exec_impl.h.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,6 +63,15 @@ void hidp__exec_wake_all(atomic_int *word)
 #endif
 }
 
+int64_t hidp__exec_spin_ns(const hidp__exec *e, int w)
+{
+    if (!e->spin_ns)
+        return BARRIER_SPIN_NS;
+    if (e->spin_ns[w] == 0 && e->contention && !hidp__contention_scarce(&e->contention[w]))
+        return BARRIER_SPIN_NS; /* a slower core whose CPU is its own (sched/contention.h) */
+    return e->spin_ns[w];
+}
+
 /* Every worker arrives at the barrier after node i once it has finished its slices up to
  * there; the last to arrive wakes those asleep. A slower worker waits for the others only if it
  * has a slice before the next barrier (waits[]): one that has none goes on to arrive at that
@@ -89,7 +100,7 @@ static void barrier(hidp__exec *e, int w, int i)
     }
     if (!waits)
         return;
-    const int64_t spin_ns = e->spin_ns ? e->spin_ns[w] : BARRIER_SPIN_NS;
+    const int64_t spin_ns = hidp__exec_spin_ns(e, w);
     /* A worker that sleeps at once still pause-spins briefly (a wake-up costs tens of us), but
      * not SPIN_LIMIT times: a thousand pauses are about 50 us on this VM's Cooper Lake, and 80
      * barriers of that burnt a third of a 40% quota core's budget per ResNet-50 inference. */
@@ -250,6 +261,34 @@ static int linger(hidp__exec *e, unsigned long long seen)
     }
 }
 
+/* The calling thread's /proc/thread-self/schedstat, or -1 (no such file: the thread's CPU then
+ * counts as scarce throughout, sched/contention.h). */
+static int open_schedstat(void)
+{
+#if defined(__linux__)
+    return open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+#else
+    return -1;
+#endif
+}
+
+/* When a sample is due, tells c how long this thread has waited for its CPU so far (fd from
+ * open_schedstat: its second field). */
+static void feed_contention(hidp__contention *c, int fd)
+{
+    const int64_t t = now_ns();
+    if (fd < 0 || !hidp__contention_due(c, t))
+        return;
+    char buf[128];
+    const ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return;
+    buf[n] = 0;
+    unsigned long long ran, waited;
+    if (sscanf(buf, "%llu %llu", &ran, &waited) == 2)
+        hidp__contention_feed(c, t, (int64_t)waited);
+}
+
 static void *worker_main(void *arg)
 {
     worker *wk = arg;
@@ -259,12 +298,14 @@ static void *worker_main(void *arg)
         hidp__err err = {0, ""};
         hidp__topo_bind_thread(e->topo, &e->pus[wk->index], 1, &err); /* best effort */
     }
-    /* A worker of a slower kind sleeps as soon as its part of a run is done: watching for the
-     * next run would spend a quota core's budget (and a little core's energy) on the fast
-     * worker's remaining layers. */
+    /* A worker of a slower kind whose CPU is scarce (sched/contention.h) sleeps as soon as its
+     * part of a run is done: watching for the next run would spend a quota core's budget on the
+     * fast worker's remaining layers. */
     const int slower = hidp__exec_slower(e, wk->index);
+    hidp__contention *contention = e->contention ? &e->contention[wk->index] : NULL;
+    const int schedstat = slower && contention ? open_schedstat() : -1;
     for (;;) {
-        if (slower || !linger(e, seen)) {
+        if ((slower && (!contention || hidp__contention_scarce(contention))) || !linger(e, seen)) {
             pthread_mutex_lock(&e->mu);
             while (atomic_load(&e->gen) == seen && !atomic_load(&e->quit))
                 pthread_cond_wait(&e->cv, &e->mu);
@@ -275,7 +316,11 @@ static void *worker_main(void *arg)
         seen = atomic_load(&e->gen);
         run_nodes(e, wk->index, seen);
         atomic_store(&e->done_gen, seen);
+        if (schedstat >= 0)
+            feed_contention(contention, schedstat);
     }
+    if (schedstat >= 0)
+        close(schedstat);
     return NULL;
 }
 
@@ -371,6 +416,10 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
             fastest = pl->weight[w] > fastest ? pl->weight[w] : fastest;
         for (int w = 0; w < threads; w++)
             e->spin_ns[w] = pl->weight[w] < fastest ? 0 : BARRIER_SPIN_NS;
+        if (!(e->contention = malloc((size_t)threads * sizeof *e->contention)))
+            goto nomem;
+        for (int w = 0; w < threads; w++)
+            hidp__contention_init(&e->contention[w]);
         e->wake_s = pl->wake_s;
         memcpy(e->weight, pl->weight, (size_t)threads * sizeof *e->weight);
         e->topo = topo;
@@ -475,6 +524,7 @@ void hidp__exec_destroy(hidp__exec *e)
     free(e->pus);
     free(e->weight);
     free(e->spin_ns);
+    free(e->contention);
     free(e->mode);
     free(e->solo_s);
     free(e->recs);
@@ -626,6 +676,21 @@ int hidp__exec_barrier_after(const hidp__exec *e, int node)
 int hidp__exec_slower(const hidp__exec *e, int w)
 {
     return e->spin_ns && w >= 0 && w < e->threads && e->spin_ns[w] == 0;
+}
+
+void hidp__exec_set_scarce(hidp__exec *e, int w, int scarce)
+{
+    if (e->contention && w >= 0 && w < e->threads)
+        hidp__contention_force(&e->contention[w], scarce);
+}
+
+int hidp__exec_slower_scarce(const hidp__exec *e)
+{
+    for (int w = 1; w < e->threads; w++)
+        if (hidp__exec_slower(e, w) &&
+            (!e->contention || hidp__contention_scarce(&e->contention[w])))
+            return 1;
+    return 0;
 }
 
 int hidp__exec_waits(const hidp__exec *e, int node, int w)

@@ -86,6 +86,13 @@ void hidp__exec_stall(hidp__exec *e, int w, int64_t ns);
  * 0 comes for the rest, however long a loaded machine keeps worker 0 from coming. */
 void hidp__exec_stall_until_shared(hidp__exec *e, int on);
 int hidp__exec_unequal(const hidp__exec *e);
+/* Whether some worker of a slower kind has a scarce CPU (sched/contention.h): it then sleeps
+ * as soon as it waits, and the plan allows for its wake-up. Until a worker has run long enough
+ * to tell, it counts as scarce. */
+int hidp__exec_slower_scarce(const hidp__exec *e);
+/* For tests: worker w's CPU counts as scarce (or its own) until its samples say otherwise; the
+ * plan follows at the next hidp__exec_plan. Does nothing without a placement. */
+void hidp__exec_set_scarce(hidp__exec *e, int w, int scarce);
 
 /* Helping (two workers, the second slower): worker 1 takes its share of each convolution in
  * chunks while it can, computing each aside, and worker 0 takes back those it has not started

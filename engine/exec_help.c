@@ -451,9 +451,15 @@ void hidp__help_run_helper(hidp__exec *e, uint64_t run)
         }
         if (atomic_load_explicit(&e->gen, memory_order_acquire) != run)
             break;
-        /* nothing new: a few pauses, then sleep until worker 0 opens another node */
-        for (int k = 0; k < SPIN_LIMIT / 16 && atomic_load(&e->open_seq) == seen; k++)
+        /* nothing new: a few pauses, then sleep until worker 0 opens another node; while its
+         * CPU is its own, it spins as long as worker 0 would at a barrier first */
+        const int64_t spin_ns = hidp__exec_spin_ns(e, 1);
+        const int64_t until = spin_ns > 0 ? now_ns() + spin_ns : 0;
+        for (int k = 0; atomic_load(&e->open_seq) == seen; k++) {
+            if (k >= SPIN_LIMIT / 16 && k % 64 == 0 && now_ns() >= until)
+                break;
             CPU_RELAX();
+        }
         atomic_fetch_add(&e->open_sleepers, 1);
         if (atomic_load(&e->open_seq) == seen)
             hidp__exec_wait_while(&e->open_seq, seen);

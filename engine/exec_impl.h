@@ -13,6 +13,7 @@
 
 #include "exec.h"
 #include "../sched/backoff.h"
+#include "../sched/contention.h"
 #include "../sched/topo.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -79,7 +80,12 @@ struct hidp__exec {
     /* placement (sched/place.h): NULL pus when the workers are not bound */
     int *pus;              /* [worker] PU, -1 none */
     double *weight;        /* [worker] share of each split layer */
-    int64_t *spin_ns;      /* [worker] barrier spin before sleeping (NULL: BARRIER_SPIN_NS) */
+    int64_t *spin_ns;      /* [worker] barrier spin before sleeping (NULL: BARRIER_SPIN_NS);
+                            * 0 for a slower worker, which spins that long only while its CPU is
+                            * not scarce (contention) */
+    /* [worker] whether its CPU is scarce (sched/contention.h), fed by the worker itself after
+     * its runs; NULL without a placement */
+    hidp__contention *contention;
     double wake_s;         /* calibrated wake-up of a sleeping worker, seconds (0 unknown) */
     const hidp__topo *topo;
 
@@ -237,6 +243,9 @@ void hidp__exec_wait_while(atomic_int *word, int old);
 void hidp__exec_wake_all(atomic_int *word);
 /* Runs slice s of node n: its op, then its activation unless the op fuses it. */
 void hidp__exec_run_slice(const hidp__exec *e, const hidp__node *n, hidp__slice s, float *scratch);
+/* How long worker w spins before it sleeps when it waits: BARRIER_SPIN_NS for the fastest
+ * kind and for a slower worker whose CPU is not scarce, else 0 (a few pauses, then sleep). */
+int64_t hidp__exec_spin_ns(const hidp__exec *e, int w);
 /* A span of worker w's work, as a record of its own, begun and ended on that worker's thread:
  * the time, and the probe's counters across it (r->end and r->leave: its end). Both do nothing
  * when not profiling (e->recs NULL). */

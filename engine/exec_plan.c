@@ -20,10 +20,11 @@
 /* With cores of unequal calibrated speed (weights in GFLOP/s, worker 0 the fastest): whether
  * worker 0 alone finishes `work` sooner than all of them plus the wake-up of a worker that slept
  * at the barrier before (measured at calibration). Short layers then stay on the fast core
- * instead of waiting for a slow one to wake. */
+ * instead of waiting for a slow one to wake. A slower worker sleeps only while its CPU is
+ * scarce (sched/contention.h); otherwise it spins and there is no wake-up to allow for. */
 static int solo_is_faster(const hidp__exec *e, double work)
 {
-    if (!e->weight || e->wake_s <= 0)
+    if (!e->weight || e->wake_s <= 0 || !hidp__exec_slower_scarce(e))
         return 0;
     double sum = 0, lo = e->weight[0], hi = e->weight[0];
     for (int w = 0; w < e->threads; w++) {
@@ -85,7 +86,7 @@ static void plan_node(hidp__exec *e, int i)
         for (int w = 0; w < t; w++)
             weight[w] = e->weight[w] < fastest ? fmin(e->weight[w] * factor, fastest)
                                                : e->weight[w];
-        if (e->wake_s > 0 && hidp__exec_unequal(e)) {
+        if (e->wake_s > 0 && hidp__exec_unequal(e) && hidp__exec_slower_scarce(e)) {
             /* the layer alone on the fastest worker: measured, or its work at calibrated speed */
             const double t0 = e->solo_s && e->solo_s[i] > 0
                                   ? e->solo_s[i]

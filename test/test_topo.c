@@ -18,6 +18,7 @@
 #include "../engine/exec.h"
 #include "../engine/model.h"
 #include "../sched/calib.h"
+#include "../sched/contention.h"
 #include "../sched/place.h"
 #include "../sched/split.h"
 #include "../sched/topo.h"
@@ -421,6 +422,36 @@ done:
     leave_cache_dir(dir);
 }
 
+/* Whether a slower core's CPU is scarce, from its wait for the CPU over windows of 100 ms
+ * (sched/contention.h): scarce from the start, its own only after 10 windows in a row under 2%,
+ * scarce again after one window at 2% or more. */
+static void check_contention(void)
+{
+    const int64_t ms = 1000000;
+    hidp__contention c;
+    hidp__contention_init(&c);
+    int ok = hidp__contention_scarce(&c) && hidp__contention_due(&c, 5 * ms);
+    ok &= hidp__contention_feed(&c, 5 * ms, 0) == 0 && !hidp__contention_due(&c, 104 * ms);
+    ok &= hidp__contention_feed(&c, 104 * ms, 0) == 0; /* the window is too short yet */
+    int64_t t = 5 * ms, wait = 0;
+    for (int k = 1; k <= 9 && ok; k++) { /* 1.9 ms waited of 100: clean, but not yet ten */
+        t += 100 * ms, wait += 1900000;
+        ok = hidp__contention_due(&c, t) && hidp__contention_feed(&c, t, wait) == 0 &&
+             hidp__contention_scarce(&c);
+    }
+    t += 100 * ms, wait += 1900000;
+    const int freed = hidp__contention_feed(&c, t, wait) == 1 && !hidp__contention_scarce(&c);
+    t += 100 * ms, wait += 2100000; /* 2.1 ms of 100: scarce again at once */
+    const int taken = hidp__contention_feed(&c, t, wait) == 1 && hidp__contention_scarce(&c);
+    t += 100 * ms, wait += 0;
+    const int stays = hidp__contention_feed(&c, t, wait) == 0 && hidp__contention_scarce(&c);
+    const int back = hidp__contention_feed(&c, t - ms, wait) == 0; /* a clock gone back */
+    tap_ok(ok && freed && taken && stays && back,
+           "contention: scarce until 10 clean windows of 100 ms (%d), again after one window "
+           "waiting 2%% (%d), not freed by one clean window (%d)",
+           freed, taken, stays);
+}
+
 /* The placement arithmetic on the RK3588 XML: PUs fastest kind first, the core policies, the
  * calibrated and equal shares, and bad policies refused. */
 static void check_placement(void)
@@ -522,6 +553,7 @@ static void check_placement(void)
     double eq[3] = {2, 2, 2};
     hidp__split_allow_wake(3, eq, 60e-6, 20e-6);
     tap_ok(eq[0] == eq[1] && eq[1] == eq[2] && eq[0] > 0, "equal speeds keep equal shares");
+    check_contention();
 
     t.kinds[1].speed = 0; /* a kind without a speed: equal shares */
     int rc = hidp__place(&t, 8, "all", HIDP__SPLIT_CALIBRATED, &p, &err);
@@ -937,6 +969,21 @@ static void check_split_model(void)
     tap_ok(rc == 0 && after >= 1 && after < before,
            "wake-up 1 ms: fewer layers split (%d of them, %d with no wake-up cost)", after,
            before);
+    /* the slower worker's CPU its own (sched/contention.h): it spins instead of sleeping, and
+     * the plan allows for no wake-up */
+    int own = -1;
+    if (rc == 0) {
+        hidp__err perr = {0, ""};
+        hidp__exec_set_scarce(m->exec, 1, 0);
+        own = hidp__exec_plan(m->exec, NULL, 1.0, &perr) == 0 ? split_nodes(m) : -1;
+        hidp__exec_set_scarce(m->exec, 1, 1);
+        if (hidp__exec_plan(m->exec, NULL, 1.0, &perr) != 0 || split_nodes(m) != after)
+            own = -2;
+    }
+    tap_ok(own == before,
+           "wake-up 1 ms, the slower core's CPU its own: %d layers split, as with "
+           "no wake-up cost (%d); scarce again, %d",
+           own, before, after);
     const double worst = rc == 0 ? plan_check_max_diff(out, one, 1000) : INFINITY;
     tap_ok(rc == 0 && worst <= 1e-4, "wake-up 1 ms: output equals the 1-thread run (%.3g)", worst);
     /* speeds 300 and 100 GFLOP/s and a 10 us wake-up: the shares of short layers allow for the
