@@ -23,6 +23,15 @@ double hidp__median(const double *v, int count, int stride, double *tmp)
     return count % 2 ? tmp[count / 2] : (tmp[count / 2 - 1] + tmp[count / 2]) / 2;
 }
 
+int hidp__fastest_live(const int *live, int n_live, const double *median, double *best)
+{
+    int fastest = live[0];
+    for (int k = 1; k < n_live; k++)
+        fastest = median[live[k]] < median[fastest] ? live[k] : fastest;
+    *best = median[fastest];
+    return fastest;
+}
+
 /* Runs counted each before any candidate is dropped, and the margins (median.h). */
 #define DROP_MIN_KEPT 2
 #define DROP_MARGIN 1.10
@@ -39,9 +48,8 @@ static double drop_margin(const int *n_kept, const int *live, int n_live, int *p
 int hidp__end_round(int *live, int *n_live, const double *median, const int *n_kept, int round,
                     int *pruned)
 {
-    double best = median[live[0]];
-    for (int k = 1; k < *n_live; k++)
-        best = median[live[k]] < best ? median[live[k]] : best;
+    double best;
+    hidp__fastest_live(live, *n_live, median, &best);
     const double margin = drop_margin(n_kept, live, *n_live, pruned);
     int n = 0, enough = 1;
     for (int k = 0; k < *n_live; k++)

@@ -9,6 +9,10 @@
  * the mean of the two middle ones for an even count, INFINITY for none. */
 double hidp__median(const double *v, int count, int stride, double *tmp);
 
+/* Of the candidates live[0..n_live), the one whose median[] is lowest (the earlier in live on a
+ * tie), that median in *best. n_live >= 1. */
+int hidp__fastest_live(const int *live, int n_live, const double *median, double *best);
+
 /* Rounds of candidates timed in turn, as the tuner's whole-run phases and the watch's checks
  * run them: at least ROUNDS_MIN, then more until each candidate left has ROUNDS_MIN_KEPT runs
  * counted, at most ROUNDS_MAX. */

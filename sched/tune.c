@@ -225,20 +225,11 @@ static double kept_median(const hidp__tuner *t, int cand)
     return median(t->kept + (size_t)cand * MAX_KEPT, t->n_kept[cand], 1);
 }
 
-/* The live candidate with the lowest median latency so far (the earlier on a tie), and that
- * median in *best. */
-static int fastest_live(const hidp__tuner *t, double *best)
+/* The live candidates' medians so far, in medians[candidate]. */
+static void live_medians(const hidp__tuner *t, double *medians)
 {
-    int fastest = t->live[0];
-    *best = kept_median(t, fastest);
-    for (int k = 1; k < t->n_live; k++) {
-        const double m = kept_median(t, t->live[k]);
-        if (m < *best) {
-            *best = m;
-            fastest = t->live[k];
-        }
-    }
-    return fastest;
+    for (int k = 0; k < t->n_live; k++)
+        medians[t->live[k]] = kept_median(t, t->live[k]);
 }
 
 /* Appends the phase's candidates and their medians to t->medians, e.g. "modes0 x1 14.20 ms (9),
@@ -266,13 +257,14 @@ static void note_medians(hidp__tuner *t)
     }
 }
 
-/* The phase's verdict: the live candidate with the lowest median (fastest_live), unless it is
+/* The phase's verdict: the live candidate with the lowest median (hidp__fastest_live), unless it is
  * of measured modes and another of them with a trim nearer 1 came within TRIM_BAND of it (the
  * nearest such; on a tie of distance the faster). Its median in *median. */
 static int verdict(const hidp__tuner *t, double *median)
 {
-    double best;
-    int chosen = fastest_live(t, &best);
+    double best, medians[MAX_CANDIDATES];
+    live_medians(t, medians);
+    int chosen = hidp__fastest_live(t->live, t->n_live, medians, &best);
     *median = best;
     if (t->cand[chosen].modes < 0)
         return chosen;
@@ -383,8 +375,7 @@ static void end_round(hidp__tuner *t)
     t->round++;
     t->slot = 0;
     double medians[MAX_CANDIDATES];
-    for (int k = 0; k < t->n_live; k++)
-        medians[t->live[k]] = kept_median(t, t->live[k]);
+    live_medians(t, medians);
     if (hidp__end_round(t->live, &t->n_live, medians, t->n_kept, t->round, &t->pruned))
         choose_whole(t);
 }

@@ -57,32 +57,24 @@ static void start_check(hidp__watch *w, double drift)
     }
 }
 
-/* The live finalist with the lowest median (the earlier on a tie), that median in *best. */
-static int fastest_live(const hidp__watch *w, double *best)
+/* The live finalists' medians so far, in medians[plan]. */
+static void live_medians(const hidp__watch *w, double *medians)
 {
-    int fastest = w->live[0];
-    *best = median(w->kept[fastest], w->n_kept[fastest]);
-    for (int k = 1; k < w->n_live; k++) {
-        const double m = median(w->kept[w->live[k]], w->n_kept[w->live[k]]);
-        if (m < *best) {
-            *best = m;
-            fastest = w->live[k];
-        }
-    }
-    return fastest;
+    for (int k = 0; k < w->n_live; k++)
+        medians[w->live[k]] = median(w->kept[w->live[k]], w->n_kept[w->live[k]]);
 }
 
 /* Ends a check: the plan in use stays unless another beat it by the switch margin (or it
  * dropped out, beaten by more than the prune margin). */
 static void end_check(hidp__watch *w)
 {
+    for (int k = 0; k < w->n; k++)
+        w->median_s[k] = median(w->kept[k], w->n_kept[k]);
     double best;
-    const int fastest = fastest_live(w, &best);
+    const int fastest = hidp__fastest_live(w->live, w->n_live, w->median_s, &best);
     int cur_live = 0;
     for (int k = 0; k < w->n_live; k++)
         cur_live |= w->live[k] == w->cur;
-    for (int k = 0; k < w->n; k++)
-        w->median_s[k] = median(w->kept[k], w->n_kept[k]);
     const double cur_s = w->median_s[w->cur];
     if (fastest != w->cur && (!cur_live || best < cur_s * (1.0 - HIDP__WATCH_SWITCH))) {
         w->cur = fastest;
@@ -103,8 +95,7 @@ static int feed_check(hidp__watch *w, double run_s)
         return 0;
     w->slot = 0;
     double medians[HIDP__WATCH_PLANS];
-    for (int k = 0; k < w->n_live; k++)
-        medians[w->live[k]] = median(w->kept[w->live[k]], w->n_kept[w->live[k]]);
+    live_medians(w, medians);
     if (!hidp__end_round(w->live, &w->n_live, medians, w->n_kept, ++w->round, &w->pruned))
         return 0;
     end_check(w);
