@@ -26,7 +26,8 @@ typedef struct hidp__placement {
  * are more workers than PUs: with calibrated shares, fastest by the kinds' calibrated speeds,
  * else by hwloc's efficiency ranks (t's kind order). bind is set when t is this machine's.
  * weight is the PU's kind speed when split is HIDP__SPLIT_CALIBRATED and every kind in use has
- * one, else 1. Errors (HIDP_EINVAL) name the bad policy or PU. */
+ * one (all the fastest's when every kind in use is within 10% of it), else 1. Errors
+ * (HIDP_EINVAL) name the bad policy or PU. */
 int hidp__place(const hidp__topo *t, int threads, const char *cores, int split,
                 hidp__placement *p, hidp__err *err);
 void hidp__placement_free(hidp__placement *p);

@@ -524,7 +524,23 @@ static void check_placement(void)
             list_diag("got PUs", p.pus, p.workers);
         hidp__placement_free(&p);
     }
+    /* Speeds within 10% of each other (equal cores' calibration noise) count as equal; 15%
+     * apart they do not. */
+    static const struct {
+        double little;
+        double weight[2];
+    } close[] = {{2.8, {3.0, 3.0}}, {2.55, {3.0, 2.55}}};
     t.kinds[0].speed = 3.0;
+    for (size_t i = 0; i < sizeof close / sizeof close[0]; i++) {
+        t.kinds[1].speed = close[i].little;
+        int rc = hidp__place(&t, 2, "3,4", HIDP__SPLIT_CALIBRATED, &p, &err);
+        tap_ok(rc == 0 && p.pus[0] == 4 && p.pus[1] == 3 && p.weight[0] == close[i].weight[0] &&
+                   p.weight[1] == close[i].weight[1],
+               "placement: speeds 3 and %.2f give weights %.2f and %.2f (got %.2f, %.2f)",
+               close[i].little, close[i].weight[0], close[i].weight[1], rc ? 0 : p.weight[0],
+               rc ? 0 : p.weight[1]);
+        hidp__placement_free(&p);
+    }
     t.kinds[1].speed = 1.0;
     static const char *const bad[] = {"9", "x", "3-1", "", "0,,1", "2-"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
