@@ -63,13 +63,17 @@ void hidp__exec_wake_all(atomic_int *word)
 #endif
 }
 
+/* Whether worker w sleeps almost at once when it waits: a worker of a slower kind whose CPU is
+ * scarce (sched/contention.h), or that cannot tell. */
+static int sleeps_at_once(const hidp__exec *e, int w)
+{
+    return hidp__exec_slower(e, w) &&
+           (!e->contention || hidp__contention_scarce(&e->contention[w]));
+}
+
 int64_t hidp__exec_spin_ns(const hidp__exec *e, int w)
 {
-    if (!e->spin_ns)
-        return BARRIER_SPIN_NS;
-    if (e->spin_ns[w] == 0 && e->contention && !hidp__contention_scarce(&e->contention[w]))
-        return BARRIER_SPIN_NS; /* a slower core whose CPU is its own (sched/contention.h) */
-    return e->spin_ns[w];
+    return sleeps_at_once(e, w) ? 0 : BARRIER_SPIN_NS;
 }
 
 /* Every worker arrives at the barrier after node i once it has finished its slices up to
@@ -301,11 +305,10 @@ static void *worker_main(void *arg)
     /* A worker of a slower kind whose CPU is scarce (sched/contention.h) sleeps as soon as its
      * part of a run is done: watching for the next run would spend a quota core's budget on the
      * fast worker's remaining layers. */
-    const int slower = hidp__exec_slower(e, wk->index);
     hidp__contention *contention = e->contention ? &e->contention[wk->index] : NULL;
-    const int schedstat = slower && contention ? open_schedstat() : -1;
+    const int schedstat = hidp__exec_slower(e, wk->index) && contention ? open_schedstat() : -1;
     for (;;) {
-        if ((slower && (!contention || hidp__contention_scarce(contention))) || !linger(e, seen)) {
+        if (sleeps_at_once(e, wk->index) || !linger(e, seen)) {
             pthread_mutex_lock(&e->mu);
             while (atomic_load(&e->gen) == seen && !atomic_load(&e->quit))
                 pthread_cond_wait(&e->cv, &e->mu);
@@ -687,8 +690,7 @@ void hidp__exec_set_scarce(hidp__exec *e, int w, int scarce)
 int hidp__exec_slower_scarce(const hidp__exec *e)
 {
     for (int w = 1; w < e->threads; w++)
-        if (hidp__exec_slower(e, w) &&
-            (!e->contention || hidp__contention_scarce(&e->contention[w])))
+        if (sleeps_at_once(e, w))
             return 1;
     return 0;
 }

@@ -37,12 +37,12 @@ static void fastest_first(const hidp__topo *t, int *chosen, int n)
 }
 
 /* Kinds whose calibrated speeds are this close to the fastest's count as its equals. Two equal
- * cores described as two kinds measured 0-14% apart, run to run, on the dev VMs; with shares by
- * those speeds the slower worker's rules (sleeping at once, its shares taken back, sched/
- * contention.h) cost more than the imbalance they answer: bench/little_core.sh -q 100 ran the
- * default at 0.89x (ResNet-50) and 0.92x (MobileNet-V2) the speed of equal shares. Kinds of
- * real boards lie further apart (a Cortex-A55 runs at a third of an A76, an E core at half to
- * two thirds of a P core). */
+ * cores described as two kinds measured up to 21% apart, run to run, on the dev VMs (with one
+ * round of calibration; 0-4% with five, sched/calib.c); with shares by those speeds the slower
+ * worker's rules (sleeping at once, its shares taken back, sched/contention.h) cost more than
+ * the imbalance they answer: bench/little_core.sh -q 100 ran the default at 0.89x (ResNet-50)
+ * and 0.92x (MobileNet-V2) the speed of equal shares. Kinds of real boards lie further apart (a
+ * Cortex-A55 runs at a third of an A76, an E core at half to two thirds of a P core). */
 #define SAME_SPEED 0.10
 
 /* Gives every worker the fastest's weight when all are within SAME_SPEED of it. */
