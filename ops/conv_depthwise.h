@@ -62,10 +62,10 @@ static inline int hidp__dw_small(const hidp__conv_geom *g)
            g->oh * g->ow <= HIDP__DW_SMALL_PIXELS &&
            hidp__dw_small_pixels(g) <= 2 * HIDP__DW_SMALL_PIXELS;
 }
-/* Its scratch: those pixels, 16 channels each, and alignment. */
+/* Its scratch: those pixels and the plane's output pixels, 16 channels each, and alignment. */
 static inline int64_t hidp__dw_small_floats(const hidp__conv_geom *g)
 {
-    return hidp__dw_small_pixels(g) * 16 + 16;
+    return (hidp__dw_small_pixels(g) + g->oh * g->ow) * 16 + 16;
 }
 
 /* The kernel compiled for each instruction set (same contract as hidp__conv_depthwise). */
