@@ -277,6 +277,12 @@ static const conv_case conv_cases[] = {
      PADS(2, 1, 1, 2), 5, NULL, 1, NOACT, DW, {0}, {0}},
     {"dw c5 m10 17x33 k5 s3x2 d1x2 p2", 1, 5, 17, 33, 10, 5, 5, S(3, 2), S(1, 2),
      PADS(2, 2, 2, 2), 5, NULL, 1, CLIP, DW, {0}, {0}},
+    /* stride 1 with unequal pads, rows of 1-3 vectors; rows of 32 with a pad of 1, whose last
+     * tap of column 31 reads the row's last column (one column further is the next row's) */
+    {"dw c17 21x37 k5 p2,1,0,3 relu", 1, 17, 21, 37, 17, 5, 5, S(1, 1), S(1, 1),
+     PADS(2, 1, 0, 3), 17, NULL, 1, RELU, DW, {0}, {0}},
+    {"dw c6 m12 11x32 k3 p1 batch 2", 2, 6, 11, 32, 12, 3, 3, S(1, 1), S(1, 1),
+     PADS(1, 1, 1, 1), 6, NULL, 0, CLIP6, DW, {0}, {0}},
     /* rows of 14, 13 and 6 (MobileNet's 14x14 planes; copies and stores ending 6, 5 and 2
      * floats past a whole vector, done piecewise on AVX2) */
     {"dw c4 14x14 k3 p1 clip6", 1, 4, 14, 14, 4, 3, 3, S(1, 1), S(1, 1), PADS(1, 1, 1, 1), 4,
