@@ -411,14 +411,14 @@ int hidp__exec_create(hidp__exec **out, const hidp__graph *g, int threads,
             goto nomem;
         for (int w = 0; w < threads; w++)
             e->pus[w] = pl->bind ? pl->pus[w] : -1;
-        e->spin_ns = malloc((size_t)threads * sizeof *e->spin_ns);
-        if (!e->spin_ns)
+        e->slower = malloc((size_t)threads * sizeof *e->slower);
+        if (!e->slower)
             goto nomem;
         double fastest = 0;
         for (int w = 0; w < threads; w++)
             fastest = pl->weight[w] > fastest ? pl->weight[w] : fastest;
         for (int w = 0; w < threads; w++)
-            e->spin_ns[w] = pl->weight[w] < fastest ? 0 : BARRIER_SPIN_NS;
+            e->slower[w] = pl->weight[w] < fastest;
         if (!(e->contention = malloc((size_t)threads * sizeof *e->contention)))
             goto nomem;
         for (int w = 0; w < threads; w++)
@@ -526,7 +526,7 @@ void hidp__exec_destroy(hidp__exec *e)
     free(e->waits);
     free(e->pus);
     free(e->weight);
-    free(e->spin_ns);
+    free(e->slower);
     free(e->contention);
     free(e->mode);
     free(e->solo_s);
@@ -678,7 +678,7 @@ int hidp__exec_barrier_after(const hidp__exec *e, int node)
 
 int hidp__exec_slower(const hidp__exec *e, int w)
 {
-    return e->spin_ns && w >= 0 && w < e->threads && e->spin_ns[w] == 0;
+    return e->slower && w >= 0 && w < e->threads && e->slower[w];
 }
 
 void hidp__exec_set_scarce(hidp__exec *e, int w, int scarce)

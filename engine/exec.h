@@ -196,7 +196,8 @@ int hidp__exec_barrier_after(const hidp__exec *e, int node);
  * worker 0 does; elsewhere a worker of the fastest kind always does, a slower one when it has a
  * slice before the next barrier. 0 where there is no barrier. */
 int hidp__exec_waits(const hidp__exec *e, int node, int w);
-/* Whether worker w is of a slower kind than the fastest (it sleeps at once when it waits). */
+/* Whether worker w is of a slower kind than the fastest (it sleeps at once when it waits, while
+ * its CPU is scarce: hidp__exec_slower_scarce). */
 int hidp__exec_slower(const hidp__exec *e, int w);
 /* The PU worker w is bound to, -1 when unbound. */
 int hidp__exec_pu(const hidp__exec *e, int w);

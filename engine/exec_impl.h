@@ -80,9 +80,9 @@ struct hidp__exec {
     /* placement (sched/place.h): NULL pus when the workers are not bound */
     int *pus;              /* [worker] PU, -1 none */
     double *weight;        /* [worker] share of each split layer */
-    int64_t *spin_ns;      /* [worker] barrier spin before sleeping (NULL: BARRIER_SPIN_NS);
-                            * 0 for a slower worker, which spins that long only while its CPU is
-                            * not scarce (contention) */
+    unsigned char *slower; /* [worker] of a kind slower than the fastest (hidp__exec_slower):
+                            * it spins before sleeping only while its CPU is not scarce
+                            * (hidp__exec_spin_ns) */
     /* [worker] whether its CPU is scarce (sched/contention.h), fed by the worker itself after
      * its runs; NULL without a placement */
     hidp__contention *contention;
